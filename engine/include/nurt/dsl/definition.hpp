@@ -1,0 +1,116 @@
+#pragma once
+// The in-memory model of one `kind: Machine` document (DSL v1), as produced by the loader and consumed by
+// the interpreter, the graph exporter and the validator. See docs/dsl.md for the language itself.
+//
+// States are stored flat, in document order (a pre-order walk of the YAML), and refer to each other by
+// index; index 0 is the synthetic root whose children are the top-level `states`. Document order is the
+// tie-breaker for everything in the SCXML algorithm, so the vector order is semantic, not cosmetic.
+//
+// A Definition is immutable once loaded and safe to share between threads.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "nurt/core/json.hpp"
+#include "nurt/dsl/diagnostic.hpp"
+
+namespace nurt::dsl {
+
+using StateIndex = std::int32_t;
+inline constexpr StateIndex kNoState = -1;
+inline constexpr StateIndex kRootState = 0;
+
+// A Lua snippet with the place it came from, so runtime and syntax errors point into the YAML file.
+struct LuaCode {
+  std::string source;      // the Lua text exactly as written (for an expression: without `return`)
+  std::string chunk_name;  // "=file:line" — what Lua prints in error messages
+  SourceLocation location; // where the snippet starts in the YAML (or in the .lua file for `script:`)
+};
+
+// A value that is either a literal JSON value or a Lua expression evaluated at run time.
+// In the YAML every string is an expression; numbers, booleans, null, lists and maps are literals (a
+// map or list may contain expressions in its string leaves only when it is `emit.data`/`spawn.data`:
+// see docs/dsl.md "Values").
+struct ValueSpec {
+  bool is_expression = false;
+  LuaCode expression;  // when is_expression
+  Json literal;        // otherwise
+};
+
+struct ActionSpec {
+  enum class Kind {
+    kAssign,  // assignments: ordered (path, value); path is dotted ("customer.name")
+    kEmit,    // raise `event` to this instance (internal queue) or, with `to`, send to another instance
+    kSpawn,   // start an instance of `machine` with `data`, idempotent on `key`
+    kLua,     // inline Lua statements (`lua:`) or a file from actions/ (`script:`)
+  };
+  Kind kind = Kind::kLua;
+  SourceLocation location;
+
+  // kAssign
+  std::vector<std::pair<std::string, ValueSpec>> assignments;
+  // kEmit
+  std::string event;                 // event name
+  std::optional<ValueSpec> to;       // target instance id (expression or literal); none = this instance
+  std::optional<ValueSpec> data;     // payload; a map of field -> ValueSpec is flattened into `data_fields`
+  std::vector<std::pair<std::string, ValueSpec>> data_fields;
+  // kSpawn
+  std::string machine;               // machine name to start
+  std::optional<ValueSpec> key;      // idempotency key; default "<this instance id>/<action location>"
+  std::optional<ValueSpec> id;       // id of the new instance; default generated
+  // kLua
+  LuaCode code;                      // statements
+  std::string script_path;           // for `script:` — path under actions/, for messages and the graph
+};
+
+struct TransitionSpec {
+  std::string event;                    // empty for eventless (`always:`); "*" matches every event
+  std::vector<StateIndex> targets;      // empty = targetless (actions only, no exit/entry)
+  std::vector<std::string> target_ids;  // as written, for messages
+  std::optional<LuaCode> guard;         // a Lua expression
+  std::vector<ActionSpec> actions;
+  bool internal = false;                // `type: internal` (SCXML): do not exit the source compound state
+  StateIndex source = kNoState;
+  std::int32_t document_order = 0;      // global order of this transition in the file
+  SourceLocation location;
+};
+
+enum class StateKind { kAtomic, kCompound, kParallel, kFinal };
+
+struct StateSpec {
+  std::string id;                     // unique in the machine
+  StateKind kind = StateKind::kAtomic;
+  std::string description;
+  StateIndex parent = kNoState;       // kNoState only for the root
+  std::vector<StateIndex> children;   // document order
+  StateIndex initial = kNoState;      // compound: the initial child (default: first child)
+  std::int32_t depth = 0;             // root = 0, top-level states = 1
+  std::vector<TransitionSpec> transitions;  // document order: `on:` entries first, then `always:`
+  std::vector<ActionSpec> entry;
+  std::vector<ActionSpec> exit;
+  std::optional<ValueSpec> output;    // final states: the done data (literal map or expression)
+  SourceLocation location;            // where the state's key is written
+};
+
+struct Definition {
+  std::string api_version;   // "nurt/v1"
+  std::string name;          // machine name, e.g. "invoice"
+  std::int64_t version = 1;
+  std::string description;
+  Json initial_context = Json::object();  // `context.initial`
+  std::optional<Json> context_schema;     // `context.schema` (JSON Schema draft 7 subset: see docs/dsl.md)
+  std::vector<StateSpec> states;          // [0] = root
+  std::string source_file;                // path as given to the loader
+  std::string source_text;                // the YAML exactly as loaded (stored with each version)
+  std::vector<std::pair<std::string, std::string>> scripts;  // actions/ files used: (path, content)
+
+  // Index of the state with `id`, or kNoState.
+  StateIndex Find(const std::string& id) const;
+  const StateSpec& state(StateIndex i) const { return states[static_cast<std::size_t>(i)]; }
+  // Every event name some transition listens for (no duplicates, in document order).
+  std::vector<std::string> EventNames() const;
+};
+
+}  // namespace nurt::dsl

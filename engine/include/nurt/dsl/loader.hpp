@@ -1,0 +1,35 @@
+#pragma once
+// Loading and validating workflow YAML (`nurt validate`).
+//
+// The loader never stops at the first problem: it returns every diagnostic it can find, each with the
+// file:line:col a designer must look at (yaml-cpp marks). A Definition is produced only when there are no
+// errors (warnings are allowed).
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "nurt/dsl/definition.hpp"
+#include "nurt/dsl/diagnostic.hpp"
+
+namespace nurt::dsl {
+
+struct LoadOptions {
+  // Folder that `script:` paths are resolved against. Default: the `actions/` folder next to the
+  // workflow's folder (i.e. <dir of file>/../actions), falling back to <dir of file>/actions.
+  std::string actions_dir;
+};
+
+struct LoadResult {
+  std::shared_ptr<const Definition> definition;  // null when diagnostics contain an error
+  std::vector<Diagnostic> diagnostics;           // errors and warnings, sorted by line then column
+};
+
+// Reads and validates one file. File-system errors become a diagnostic at file:0:0.
+LoadResult LoadMachineFile(const std::string& path, const LoadOptions& options = {});
+
+// Same, from text already in memory (the API's "upload a definition"); `file_name` is used in locations.
+LoadResult LoadMachineText(const std::string& text, const std::string& file_name,
+                           const LoadOptions& options = {});
+
+}  // namespace nurt::dsl

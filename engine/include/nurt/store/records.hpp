@@ -1,0 +1,94 @@
+#pragma once
+// Value types that cross the Store interface. The SQL layout behind them is specified in docs/store.md.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "nurt/core/json.hpp"
+#include "nurt/core/time.hpp"
+
+namespace nurt::store {
+
+// The event envelope (docs/event-envelope.md, schemas/event-envelope.schema.json).
+struct EventEnvelope {
+  std::string id;              // ULID
+  std::string org_id;
+  std::string type;            // event name, e.g. "invoice.paid"; "nurt.start" for the start event
+  TimePoint occurred_at{};
+  std::string actor;           // who caused it ("cli:alice", "system", "instance:<id>")
+  std::string entity_type;     // machine name
+  std::string entity_id;       // instance id
+  Json payload = Json::object();
+  int schema_version = 1;
+  std::string trace_id;
+  std::string causation_id;    // id of the event/effect that caused this one ("" if external)
+  std::string idempotency_key;
+  std::int64_t sequence = 0;   // position in the instance's log: 1, 2, 3, ... (set by the engine)
+
+  Json ToJson() const;                 // the envelope as documented
+  static EventEnvelope FromJson(const Json& j);
+};
+
+// One microstep's transition, as written to the transition log.
+struct TransitionRecord {
+  std::int64_t event_sequence = 0;  // the accepted event that caused it
+  int step = 0;                     // order within that event's macrostep, from 0
+  std::string event;                // event name that triggered it ("" for eventless)
+  std::vector<std::string> from;    // active atomic states before
+  std::vector<std::string> to;      // active atomic states after
+  std::string source;               // the transition's source state id
+  std::vector<std::string> targets; // its target ids as written (empty: targetless)
+  Json detail = Json::object();     // e.g. {"internal":true} or log lines
+};
+
+// An effect to execute after commit (the outbox pattern).
+struct OutboxItem {
+  std::string id;              // ULID
+  std::string org_id;
+  std::string instance_id;     // the instance whose transition requested it
+  std::int64_t event_sequence = 0;
+  std::string kind;            // "nurt.send", "nurt.spawn", or an adapter name (later issues)
+  Json payload = Json::object();
+  std::string idempotency_key; // stable; passed on to whoever executes it
+  TimePoint created_at{};
+  std::string status = "pending";  // pending | done | failed
+  Json result;                 // null until done/failed
+};
+
+struct InstanceRecord {
+  std::string org_id;
+  std::string id;
+  std::string machine;
+  std::int64_t machine_version = 0;
+  std::string run_status;          // active | suspended | completed | failed | cancelled
+  std::vector<std::string> state;  // active atomic state ids, document order (for filters and lists)
+  Json snapshot;                   // the interpreter's full snapshot (docs/store.md)
+  std::int64_t version = 0;        // number of events applied; optimistic concurrency token
+  TimePoint created_at{};
+  TimePoint updated_at{};
+};
+
+// What a request with an idempotency key produced; a retry gets `response` back verbatim.
+struct IdempotencyRecord {
+  std::string org_id;
+  std::string instance_id;
+  std::string key;
+  std::string request_hash;  // SHA-256 of the canonical request
+  Json response;
+  TimePoint created_at{};
+};
+
+struct DefinitionRecord {
+  std::string org_id;
+  std::string name;
+  std::int64_t version = 0;
+  std::string source_file;
+  std::string source_text;    // the YAML exactly as loaded
+  Json scripts = Json::object();  // actions/ files it uses: path -> content
+  std::string content_hash;   // SHA-256 of source_text + scripts; same version + other hash = error
+  TimePoint created_at{};
+};
+
+}  // namespace nurt::store

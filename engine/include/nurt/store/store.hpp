@@ -1,0 +1,103 @@
+#pragma once
+// nurt::store::Store — the only truth. Everything an accepted event causes is written in ONE transaction.
+//
+// Implementations: SQLite (NewSqliteStore, the embedded default) and, in a later issue, PostgreSQL; both
+// must pass the same parameterised suite (tests/engine/store/). Callers never see SQL or driver exceptions.
+//
+// Thread-safety: all methods may be called concurrently from several threads; implementations serialise
+// writers internally.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "nurt/core/result.hpp"
+#include "nurt/store/records.hpp"
+
+namespace nurt::store {
+
+// Everything one accepted event changes. Committed atomically or not at all.
+struct CommitRequest {
+  std::string org_id;
+  std::string instance_id;
+  // 0 = the instance must not exist yet (start); otherwise the version the caller read.
+  std::int64_t expected_version = 0;
+  InstanceRecord instance;                   // new state; instance.version = expected_version + 1
+  std::vector<EventEnvelope> events;         // the accepted event (external first), in sequence order
+  std::vector<TransitionRecord> transitions;
+  std::vector<OutboxItem> outbox;
+  std::optional<IdempotencyRecord> idempotency;  // written with the commit when present
+};
+
+struct InstanceFilter {
+  std::string machine;       // "" = any
+  std::string state;         // "" = any; matches any active atomic state id
+  std::string run_status;    // "" = any
+  std::string after_id;      // cursor: return instances with id > after_id
+  int limit = 100;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Commits one request. Errors:
+  //   Conflict        expected_version does not match (someone else advanced the instance), or the
+  //                   instance exists when expected_version == 0 (AlreadyExists in that case)
+  //   AlreadyExists   the idempotency key was committed meanwhile (caller re-reads the record)
+  //   Unavailable     the database is busy or IO failed; nothing was written
+  virtual Status Commit(const CommitRequest& request) = 0;
+
+  // Commits several requests in ONE transaction (one fsync). Each request succeeds or fails on its own
+  // (savepoint per request): `statuses` gets one Status per request, in order. Returns non-OK only when
+  // the whole transaction failed (then nothing was written and every status is that error).
+  virtual Status CommitBatch(const std::vector<CommitRequest>& requests,
+                             std::vector<Status>* statuses) = 0;
+
+  // NotFound when absent (or belonging to another org).
+  virtual Result<InstanceRecord> GetInstance(const std::string& org_id, const std::string& id) = 0;
+  virtual Result<std::vector<InstanceRecord>> ListInstances(const std::string& org_id,
+                                                            const InstanceFilter& filter) = 0;
+
+  // nullopt when the key was never used for this instance.
+  virtual Result<std::optional<IdempotencyRecord>> FindIdempotency(const std::string& org_id,
+                                                                   const std::string& instance_id,
+                                                                   const std::string& key) = 0;
+
+  // Events with sequence > after_sequence (and <= until_sequence when until_sequence > 0), ascending.
+  virtual Result<std::vector<EventEnvelope>> ListEvents(const std::string& org_id,
+                                                        const std::string& instance_id,
+                                                        std::int64_t after_sequence = 0,
+                                                        std::int64_t until_sequence = 0) = 0;
+  virtual Result<std::vector<TransitionRecord>> ListTransitions(const std::string& org_id,
+                                                                const std::string& instance_id) = 0;
+
+  // Stores a definition version. Same (org, name, version) with the same content_hash is a no-op;
+  // with a different hash it is AlreadyExists (a published version never changes).
+  virtual Status PutDefinition(const DefinitionRecord& definition) = 0;
+  // version 0 = the highest version. NotFound when absent.
+  virtual Result<DefinitionRecord> GetDefinition(const std::string& org_id, const std::string& name,
+                                                 std::int64_t version = 0) = 0;
+  virtual Result<std::vector<DefinitionRecord>> ListDefinitions(const std::string& org_id) = 0;
+
+  // Pending outbox items of the given kinds (all kinds when empty), oldest first, across orgs.
+  virtual Result<std::vector<OutboxItem>> ListPendingOutbox(const std::vector<std::string>& kinds,
+                                                            int limit) = 0;
+  // Marks an item done/failed with its result. NotFound if absent; FailedPrecondition if not pending.
+  virtual Status CompleteOutbox(const std::string& org_id, const std::string& id,
+                                const std::string& status, const Json& result) = 0;
+};
+
+struct SqliteOptions {
+  std::string path;              // database file; created if missing
+  bool fsync_on_commit = true;   // PRAGMA synchronous=FULL (WAL); false = NORMAL (for tests/benchmarks)
+  int busy_timeout_ms = 5000;
+};
+
+// Opens (creating and migrating the schema if needed). Errors: Unavailable (cannot open), DataLoss
+// (not a nurt database / newer schema than this binary knows).
+Result<std::unique_ptr<Store>> NewSqliteStore(const SqliteOptions& options);
+
+}  // namespace nurt::store

@@ -1,0 +1,44 @@
+#include "nurt/store/records.hpp"
+
+namespace nurt::store {
+
+Json EventEnvelope::ToJson() const {
+  return Json{{"id", id},
+              {"type", type},
+              {"occurredAt", FormatIso8601(occurred_at)},
+              {"actor", actor},
+              {"entity", {{"type", entity_type}, {"id", entity_id}}},
+              {"payload", payload},
+              {"schemaVersion", schema_version},
+              {"meta",
+               {{"orgId", org_id},
+                {"sequence", sequence},
+                {"traceId", trace_id},
+                {"causationId", causation_id},
+                {"idempotencyKey", idempotency_key}}}};
+}
+
+EventEnvelope EventEnvelope::FromJson(const Json& j) {
+  EventEnvelope e;
+  e.id = j.value("id", "");
+  e.type = j.value("type", "");
+  if (auto t = ParseIso8601(j.value("occurredAt", "")); t.ok()) e.occurred_at = *t;
+  e.actor = j.value("actor", "");
+  if (j.contains("entity")) {
+    e.entity_type = j["entity"].value("type", "");
+    e.entity_id = j["entity"].value("id", "");
+  }
+  e.payload = j.value("payload", Json::object());
+  e.schema_version = j.value("schemaVersion", 1);
+  if (j.contains("meta")) {
+    const Json& m = j["meta"];
+    e.org_id = m.value("orgId", "");
+    e.sequence = m.value("sequence", static_cast<std::int64_t>(0));
+    e.trace_id = m.value("traceId", "");
+    e.causation_id = m.value("causationId", "");
+    e.idempotency_key = m.value("idempotencyKey", "");
+  }
+  return e;
+}
+
+}  // namespace nurt::store

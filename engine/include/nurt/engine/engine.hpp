@@ -1,0 +1,122 @@
+#pragma once
+// nurt::engine::Engine — accepts events for instances and commits everything they cause atomically.
+//
+//   Accept(org, instance, event, key) -> load snapshot + definition -> Interpreter::Step (pure)
+//                                      -> Store::Commit (one transaction: event, transitions,
+//                                         snapshot+version, outbox, idempotency record)
+//
+// Durability: a call returns OK only after its commit is durable. Idempotency: a repeated key for the
+// same instance returns the original Outcome (with `replayed = true`) and writes nothing; the same key
+// with a different request is IdempotencyMismatch. Concurrency: optimistic on the instance version,
+// retried internally (EngineOptions::max_conflict_retries) by re-reading and re-stepping.
+//
+// Thread-safety: all methods may be called from several threads.
+//
+// Errors callers branch on:
+//   InvalidArgument      bad input (unknown machine, data not matching the context schema, bad JSON)
+//   NotFound             no such instance / definition in this org
+//   FailedPrecondition   the event is not accepted in the current state (message lists those that are),
+//                        or the instance is not active (completed, cancelled, suspended)
+//   IdempotencyMismatch  the key was used before with a different request
+//   ResourceExhausted    a Lua limit was hit (message says where)
+//   Conflict             still conflicting after the retries (heavy contention on one instance)
+//   Unavailable          the store is busy or failing: retry later
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "nurt/core/json.hpp"
+#include "nurt/core/result.hpp"
+#include "nurt/dsl/definition.hpp"
+#include "nurt/env/clock.hpp"
+#include "nurt/env/id_generator.hpp"
+#include "nurt/lua/runtime.hpp"
+#include "nurt/store/records.hpp"
+#include "nurt/store/store.hpp"
+
+namespace nurt::engine {
+
+struct EngineOptions {
+  store::Store* store = nullptr;                     // required; not owned; must outlive the Engine
+  const env::Clock* clock = nullptr;                 // default: env::SystemClock()
+  env::IdGenerator* ids = nullptr;                   // default: ULIDs from `clock`
+  lua::Limits lua_limits;                            // per guard/action call
+  int max_conflict_retries = 8;
+};
+
+struct StartRequest {
+  std::string org_id;
+  std::string machine;
+  std::int64_t version = 0;        // 0 = the latest published version
+  Json data = Json::object();      // merged over context.initial (top-level keys)
+  std::string instance_id;         // "" = generate
+  std::string idempotency_key;     // "" = generate (then the start is not retry-safe)
+  std::string actor = "system";
+  std::string trace_id;
+  std::string causation_id;
+};
+
+struct EventRequest {
+  std::string org_id;
+  std::string instance_id;
+  std::string event;
+  Json data = Json::object();
+  std::string idempotency_key;     // "" = generate
+  std::string actor = "system";
+  std::string trace_id;
+  std::string causation_id;
+};
+
+// What Start/Accept answer. Stored with the idempotency key and returned verbatim on a retry.
+struct Outcome {
+  std::string instance_id;
+  std::string machine;
+  std::int64_t machine_version = 0;
+  std::int64_t version = 0;                 // instance version after the event
+  std::int64_t event_sequence = 0;          // the accepted event's place in the log
+  std::string event_id;
+  std::string run_status;                   // active | completed | ...
+  std::vector<std::string> state;           // active atomic states after the event
+  Json context;
+  Json output;                              // done data when completed, else null
+  std::vector<store::TransitionRecord> transitions;
+  std::vector<std::string> accepted_events; // events the instance accepts now
+  bool replayed = false;                    // true when answered from the idempotency record
+
+  Json ToJson() const;
+  static Outcome FromJson(const Json& j);
+};
+
+struct InstanceView {
+  store::InstanceRecord record;
+  std::vector<std::string> accepted_events;
+};
+
+class Engine {
+ public:
+  virtual ~Engine() = default;
+
+  // Stores a definition version for `org` (no-op when already stored with the same content;
+  // AlreadyExists when the same name+version was published with different content).
+  virtual Status Publish(const std::string& org_id, const dsl::Definition& definition) = 0;
+
+  virtual Result<Outcome> Start(const StartRequest& request) = 0;
+  virtual Result<Outcome> Accept(const EventRequest& request) = 0;
+
+  virtual Result<InstanceView> Show(const std::string& org_id, const std::string& instance_id) = 0;
+
+  // Rebuilds the instance's snapshot from its event log alone, applying events with sequence <= until
+  // (0 = all). Replaying everything equals the stored snapshot (tests check this).
+  virtual Result<Json> Replay(const std::string& org_id, const std::string& instance_id,
+                              std::int64_t until_sequence = 0) = 0;
+
+  // Executes committed engine-internal effects (`emit ... to:` and `spawn`), each idempotent on its
+  // key, so running it twice or after a crash delivers each exactly once. Returns how many it ran.
+  virtual Result<int> DeliverInternalEffects(int limit = 1000) = 0;
+};
+
+Result<std::unique_ptr<Engine>> NewEngine(const EngineOptions& options);
+
+}  // namespace nurt::engine

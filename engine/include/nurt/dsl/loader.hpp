@@ -18,6 +18,10 @@ struct LoadOptions {
   // Folder that `script:` paths are resolved against. Default: the `actions/` folder next to the
   // workflow's folder (i.e. <dir of file>/../actions), falling back to <dir of file>/actions.
   std::string actions_dir;
+  // When non-null, `script:` paths are looked up here (path -> content) instead of on disk. The engine
+  // uses it to rebuild a stored definition version from the store alone, with the scripts it was
+  // published with (Definition::scripts), whatever the files on disk say today.
+  const std::vector<std::pair<std::string, std::string>>* scripts = nullptr;
 };
 
 struct LoadResult {

@@ -7,6 +7,7 @@
 //   now()          the event's time, integer milliseconds since the Unix epoch (never the wall clock)
 //   iso(ms)        "2026-11-23T09:35:44.123Z"
 //   In(id)         true when state `id` is active (SCXML In())
+//   instance_id()  the id of the instance the code runs for (CallEnv::instance_id)
 //   null           the JSON null sentinel (JSON null <-> null, never nil, so keys are not lost)
 //   array(t)       marks t as a JSON array (so an empty table becomes [] rather than {})
 //   emit(name [, data])            raise an event to this instance (actions only)
@@ -65,6 +66,7 @@ struct CallEnv {
   const Json* event = nullptr;                       // may be null (e.g. entry actions at start)
   TimePoint now{};
   std::function<bool(const std::string&)> in_state;  // may be empty: In() then returns false
+  std::string instance_id;                           // returned by instance_id()
 };
 
 // Something an action asked for besides changing ctx, in the order it was asked.

@@ -1,0 +1,24 @@
+#pragma once
+// The `nurt` command line. main() only forwards to RunCli so tests can drive every command in-process.
+
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+namespace nurt::cli {
+
+// Environment the CLI reads (injected so tests do not depend on the real environment).
+struct CliEnvironment {
+  std::string db;        // NURT_DB
+  std::string org;       // NURT_ORG
+  std::string path;      // NURT_PATH: ':'-separated folders with workflow YAML
+  std::string actor;     // NURT_ACTOR
+  static CliEnvironment FromProcess();
+};
+
+// Runs one command. Returns the process exit status: 0 success, 1 the command failed (invalid
+// workflow, refused event, not found, ...), 2 usage error.
+int RunCli(const std::vector<std::string>& args, const CliEnvironment& env, std::ostream& out,
+           std::ostream& err);
+
+}  // namespace nurt::cli

@@ -1,0 +1,29 @@
+#pragma once
+// nurt::env::FileSystem — the file operations nurt's tools need, behind a port (leveldb Env style) so
+// that nothing outside engine/src/env touches std::filesystem directly and tests can substitute files.
+//
+// Thread-safety: implementations must be safe to call from any thread.
+
+#include <string>
+#include <vector>
+
+#include "nurt/core/result.hpp"
+
+namespace nurt::env {
+
+class FileSystem {
+ public:
+  virtual ~FileSystem() = default;
+  // NotFound when missing; Unavailable when it cannot be read.
+  virtual Result<std::string> ReadFile(const std::string& path) = 0;
+  virtual bool IsDirectory(const std::string& path) = 0;
+  // Regular files below `dir` (recursively) whose names end with one of `suffixes`, sorted by path.
+  // NotFound when `dir` is not a directory.
+  virtual Result<std::vector<std::string>> ListFiles(const std::string& dir,
+                                                     const std::vector<std::string>& suffixes) = 0;
+};
+
+// The local disk. Never null; lives for the whole process.
+FileSystem* LocalFileSystem();
+
+}  // namespace nurt::env

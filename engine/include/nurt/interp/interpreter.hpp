@@ -1,0 +1,102 @@
+#pragma once
+// nurt::interp::Interpreter — one statechart step, pure (uSCXML `step()`; SCXML 1.0 Appendix D).
+//
+// Given a snapshot, an event and the time, it returns what should change: the new snapshot, one record per
+// transition taken, and the effects to execute after the commit. It does no IO and reads no clock; Lua
+// guards and actions run in the injected lua::Runtime, which is deterministic, so replaying the same
+// events over the same definition reproduces every state exactly. The rules it implements are listed in
+// docs/dsl.md "Run-to-completion semantics", each with its test in tests/engine/interp/.
+//
+// Thread-safety: an Interpreter holds no mutable state of its own, but the lua::Runtime it uses is not
+// thread-safe: callers serialise calls that share a Runtime.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "nurt/core/json.hpp"
+#include "nurt/core/result.hpp"
+#include "nurt/core/time.hpp"
+#include "nurt/dsl/definition.hpp"
+#include "nurt/lua/runtime.hpp"
+#include "nurt/store/records.hpp"
+
+namespace nurt::interp {
+
+// The durable state of one instance. Stored as JSON (docs/store.md "snapshot").
+struct Snapshot {
+  std::vector<dsl::StateIndex> configuration;  // every active state, document order (root excluded)
+  Json context = Json::object();
+  bool done = false;                           // a top-level final state was entered
+  Json output;                                 // its done data (null when none)
+
+  // {"configuration":[ids], "context":{}, "done":false, "output":null}
+  Json ToJson(const dsl::Definition& definition) const;
+  // InvalidArgument/DataLoss when the JSON names states the definition does not have.
+  static Result<Snapshot> FromJson(const dsl::Definition& definition, const Json& json);
+  // Active atomic (and final) state ids, document order.
+  std::vector<std::string> ActiveLeaves(const dsl::Definition& definition) const;
+};
+
+struct Event {
+  std::string name;
+  Json data = Json::object();
+  std::string actor;
+};
+
+// Work for after the commit: `emit … to:` (kSend) and `spawn` (kSpawn).
+struct Effect {
+  enum class Kind { kSend, kSpawn };
+  Kind kind = Kind::kSend;
+  std::string name;  // event name (send) or machine name (spawn)
+  std::string to;    // send: target instance id; spawn: requested child id ("" = generate)
+  std::string key;   // idempotency key, stable across replays
+  Json data;
+};
+
+struct StepResult {
+  Snapshot snapshot;
+  std::vector<store::TransitionRecord> transitions;  // event_sequence left 0: the engine sets it
+  std::vector<Effect> effects;
+  std::vector<std::string> log;                      // log(...) lines from Lua, in order
+};
+
+struct StepOptions {
+  std::string instance_id;          // for instance_id() and default spawn keys
+  std::int64_t sequence = 0;        // the event's place in the instance log (keys of effects)
+  TimePoint now{};                  // the event's time: now() in Lua
+  int max_microsteps = 1000;        // a macrostep that does not settle is an error
+};
+
+class Interpreter {
+ public:
+  // REQUIRES: definition loaded without errors; lua outlives the Interpreter.
+  Interpreter(std::shared_ptr<const dsl::Definition> definition, lua::Runtime* lua);
+
+  // Enters the initial configuration with `context` as instance data and runs to completion.
+  // `start` is the event visible to entry actions (name "nurt.start", data = the start data).
+  Result<StepResult> Start(const Json& context, const Event& start, const StepOptions& options) const;
+
+  // Processes one external event to completion (one macrostep).
+  // Errors: FailedPrecondition when no transition takes the event (message lists the accepted events)
+  //         or the instance is done; InvalidArgument for an unhandled guard/action error (file:line);
+  //         ResourceExhausted for Lua limits or a macrostep that does not settle.
+  Result<StepResult> Step(const Snapshot& snapshot, const Event& event,
+                          const StepOptions& options) const;
+
+  // Event names some active state has a transition for (sorted, no done.*/error.* events, no "*").
+  std::vector<std::string> AcceptedEvents(const Snapshot& snapshot) const;
+
+  const dsl::Definition& definition() const { return *definition_; }
+
+ private:
+  std::shared_ptr<const dsl::Definition> definition_;
+  lua::Runtime* lua_;
+};
+
+// SCXML event descriptor matching: "a.b" matches "a.b" and "a.b.c" (whole tokens), "a.b.*" is "a.b",
+// "*" matches everything.
+bool EventMatches(const std::string& descriptor, const std::string& event);
+
+}  // namespace nurt::interp

@@ -1,0 +1,512 @@
+#include "nurt/cli/cli.hpp"
+
+#include <cstdlib>
+#include <map>
+#include <optional>
+#include <ostream>
+#include <regex>
+#include <set>
+
+#include "nurt/core/json.hpp"
+#include "nurt/dsl/graph.hpp"
+#include "nurt/dsl/loader.hpp"
+#include "nurt/engine/engine.hpp"
+#include "nurt/env/file_system.hpp"
+#include "nurt/store/store.hpp"
+
+namespace nurt::cli {
+
+CliEnvironment CliEnvironment::FromProcess() {
+  auto get = [](const char* name) {
+    const char* v = std::getenv(name);
+    return v ? std::string(v) : std::string();
+  };
+  CliEnvironment e;
+  e.db = get("NURT_DB");
+  e.org = get("NURT_ORG");
+  e.path = get("NURT_PATH");
+  e.actor = get("NURT_ACTOR");
+  if (e.actor.empty() && !get("USER").empty()) e.actor = "cli:" + get("USER");
+  return e;
+}
+
+namespace {
+
+constexpr const char* kUsage = R"(usage: nurt [global options] COMMAND [args]
+
+Commands:
+  validate FILE...                      check workflow files; every problem as file:line:col
+  graph FILE [--format mermaid|dot]     draw a machine (default mermaid)
+  start MACHINE [--data JSON] [--id ID] [--key KEY] [--version N]
+                                        start an instance
+  send ID EVENT [--data JSON] [--key KEY]
+                                        send an event to an instance
+  show ID                               current state, data and accepted events
+  history ID                            every event and the transitions it caused
+  ls [--machine M] [--state S] [--status S] [--after ID] [--limit N]
+                                        list instances
+  replay ID [--until SEQ]               rebuild the state from the event log (at any point)
+
+Global options (before or after the command):
+  --db PATH        SQLite store (env NURT_DB; default ./nurt.db)
+  --org ORG        tenant (env NURT_ORG; default "default")
+  --path DIRS      ':'-separated folders of workflow YAML (env NURT_PATH; default workflows:examples)
+  --actor NAME     who is acting (env NURT_ACTOR; default cli:$USER)
+  --json           machine-readable output
+)";
+
+struct Args {
+  std::string command;
+  std::vector<std::string> positional;
+  std::map<std::string, std::string> options;
+  std::set<std::string> flags;
+};
+
+const std::set<std::string> kValueOptions = {"--db",   "--org",     "--path",  "--actor", "--data",
+                                             "--id",   "--key",     "--version", "--format",
+                                             "--machine", "--state", "--status", "--after", "--limit",
+                                             "--until"};
+const std::set<std::string> kFlagOptions = {"--json", "--help", "-h"};
+
+std::optional<std::string> ParseArgs(const std::vector<std::string>& raw, Args* args) {
+  for (std::size_t i = 0; i < raw.size(); ++i) {
+    const std::string& a = raw[i];
+    if (a.rfind("--", 0) == 0 || a == "-h") {
+      std::string name = a, value;
+      const auto eq = a.find('=');
+      if (eq != std::string::npos) {
+        name = a.substr(0, eq);
+        value = a.substr(eq + 1);
+      }
+      if (kFlagOptions.count(name)) {
+        args->flags.insert(name);
+      } else if (kValueOptions.count(name)) {
+        if (eq == std::string::npos) {
+          if (i + 1 >= raw.size()) return "option " + name + " needs a value";
+          value = raw[++i];
+        }
+        args->options[name] = value;
+      } else {
+        return "unknown option " + name;
+      }
+    } else if (args->command.empty()) {
+      args->command = a;
+    } else {
+      args->positional.push_back(a);
+    }
+  }
+  return std::nullopt;
+}
+
+std::string Join(const std::vector<std::string>& v, const char* sep = ", ") {
+  std::string out;
+  for (const auto& s : v) out += (out.empty() ? "" : sep) + s;
+  return out;
+}
+
+std::vector<std::string> Split(const std::string& s, char sep) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start <= s.size()) {
+    const auto pos = s.find(sep, start);
+    const std::string part = s.substr(start, pos == std::string::npos ? pos : pos - start);
+    if (!part.empty()) out.push_back(part);
+    if (pos == std::string::npos) break;
+    start = pos + 1;
+  }
+  return out;
+}
+
+class Cli {
+ public:
+  Cli(Args args, const CliEnvironment& env, std::ostream& out, std::ostream& err)
+      : args_(std::move(args)), out_(out), err_(err) {
+    db_ = Opt("--db", env.db.empty() ? "nurt.db" : env.db);
+    org_ = Opt("--org", env.org.empty() ? "default" : env.org);
+    path_ = Opt("--path", env.path.empty() ? "workflows:examples" : env.path);
+    actor_ = Opt("--actor", env.actor.empty() ? "cli" : env.actor);
+    json_ = args_.flags.count("--json") > 0;
+  }
+
+  int Run() {
+    const std::string& c = args_.command;
+    if (c == "validate") return Validate();
+    if (c == "graph") return Graph();
+    if (c == "start") return WithEngine([this] { return Start(); });
+    if (c == "send") return WithEngine([this] { return Send(); });
+    if (c == "show") return WithEngine([this] { return Show(); });
+    if (c == "history") return WithEngine([this] { return History(); });
+    if (c == "ls") return WithEngine([this] { return List(); });
+    if (c == "replay") return WithEngine([this] { return Replay(); });
+    err_ << "nurt: unknown command '" << c << "'\n\n" << kUsage;
+    return 2;
+  }
+
+ private:
+  std::string Opt(const std::string& name, const std::string& def = "") const {
+    auto it = args_.options.find(name);
+    return it == args_.options.end() ? def : it->second;
+  }
+
+  int Fail(const Status& st) {
+    if (json_) {
+      out_ << Json{{"error", {{"code", std::string(StatusCodeName(st.code()))},
+                              {"message", st.message()}}}}
+                  .dump(2)
+           << "\n";
+    } else {
+      err_ << "nurt " << args_.command << ": " << st.message() << "\n";
+    }
+    return 1;
+  }
+
+  int Usage(const std::string& what) {
+    err_ << "nurt " << args_.command << ": " << what << "\n\n" << kUsage;
+    return 2;
+  }
+
+  Result<Json> DataOption() {
+    const std::string text = Opt("--data", "{}");
+    auto parsed = ParseJson(text, "--data");
+    if (!parsed.ok()) return parsed.status();
+    if (!parsed->is_object()) {
+      return Status::InvalidArgument("--data must be a JSON object like '{\"amount\": 100}'");
+    }
+    return parsed;
+  }
+
+  // --- validate / graph (no store) --------------------------------------------------------------
+  int Validate() {
+    if (args_.positional.empty()) return Usage("name at least one workflow file");
+    int errors = 0, warnings = 0;
+    Json all = Json::array();
+    for (const auto& file : args_.positional) {
+      const dsl::LoadResult r = dsl::LoadMachineFile(file);
+      for (const auto& d : r.diagnostics) {
+        (d.severity == dsl::Severity::kError ? errors : warnings)++;
+        if (json_) {
+          all.push_back(d.ToJson());
+        } else {
+          out_ << d.ToString() << "\n";
+        }
+      }
+    }
+    if (json_) {
+      out_ << Json{{"errors", errors}, {"warnings", warnings}, {"diagnostics", all}}.dump(2) << "\n";
+    } else {
+      out_ << args_.positional.size() << (args_.positional.size() == 1 ? " file" : " files")
+           << " checked: " << errors << " error(s), " << warnings << " warning(s)\n";
+    }
+    return errors > 0 ? 1 : 0;
+  }
+
+  int Graph() {
+    if (args_.positional.size() != 1) return Usage("name one workflow file");
+    const std::string format = Opt("--format", "mermaid");
+    if (format != "mermaid" && format != "dot") return Usage("--format is mermaid or dot");
+    const dsl::LoadResult r = dsl::LoadMachineFile(args_.positional[0]);
+    if (!r.definition) {
+      for (const auto& d : r.diagnostics) err_ << d.ToString() << "\n";
+      return 1;
+    }
+    out_ << dsl::RenderGraph(*r.definition,
+                             format == "dot" ? dsl::GraphFormat::kDot : dsl::GraphFormat::kMermaid);
+    return 0;
+  }
+
+  // --- commands on the store ---------------------------------------------------------------------
+  template <typename F>
+  int WithEngine(F&& body) {
+    store::SqliteOptions so;
+    so.path = db_;
+    auto st = store::NewSqliteStore(so);
+    if (!st.ok()) return Fail(st.status().WithContext("opening store " + db_));
+    store_ = std::move(st).value();
+    engine::EngineOptions eo;
+    eo.store = store_.get();
+    auto e = engine::NewEngine(eo);
+    if (!e.ok()) return Fail(e.status());
+    engine_ = std::move(e).value();
+    return body();
+  }
+
+  // Publishes every `kind: Machine` file under the path folders. A problem in the machine the command
+  // needs is an error; in any other file, a one-line warning (the command still runs).
+  Status PublishPath(const std::string& needed) {
+    static const std::regex kMachineKind(R"((^|\n)kind:\s*Machine\s*(#.*)?(\r?\n|$))");
+    env::FileSystem* fs = env::LocalFileSystem();
+    bool found_needed = needed.empty();
+    for (const auto& dir : Split(path_, ':')) {
+      if (!fs->IsDirectory(dir)) continue;
+      auto files = fs->ListFiles(dir, {".yaml", ".yml"});
+      if (!files.ok()) return files.status();
+      for (const auto& file : *files) {
+        auto text = fs->ReadFile(file);
+        if (!text.ok() || !std::regex_search(*text, kMachineKind)) continue;
+        const dsl::LoadResult r = dsl::LoadMachineText(*text, file);
+        if (!r.definition) {
+          int n = 0;
+          for (const auto& d : r.diagnostics) n += d.severity == dsl::Severity::kError;
+          err_ << "nurt: skipped " << file << ": " << n << " error(s) (run: nurt validate " << file
+               << ")\n";
+          continue;
+        }
+        Status st = engine_->Publish(org_, *r.definition);
+        if (r.definition->name == needed) {
+          found_needed = true;
+          if (!st.ok()) return st;
+        } else if (!st.ok()) {
+          err_ << "nurt: " << st.message() << "\n";
+        }
+      }
+    }
+    (void)found_needed;  // a machine published earlier may still be in the store
+    return Status::Ok();
+  }
+
+  // Runs engine-internal effects (sends between instances, spawns) until none is left.
+  void DeliverAll(std::vector<std::string>* notes) {
+    for (int round = 0; round < 100; ++round) {
+      auto n = engine_->DeliverInternalEffects(1000);
+      if (!n.ok()) {
+        notes->push_back("delivery stopped: " + n.status().message());
+        return;
+      }
+      if (*n == 0) return;
+      notes->push_back(std::to_string(*n) + " message(s) delivered to other instances");
+    }
+  }
+
+  void PrintTransitions(const std::vector<store::TransitionRecord>& ts) {
+    for (const auto& t : ts) {
+      out_ << "  " << (t.event.empty() ? "(eventless)" : t.event) << ": " << Join(t.from) << " -> "
+           << Join(t.to);
+      if (!t.source.empty()) out_ << "   [" << t.source << " -> " << Join(t.targets) << "]";
+      out_ << "\n";
+    }
+  }
+
+  int PrintOutcome(const engine::Outcome& o, const char* verb) {
+    std::vector<std::string> notes;
+    DeliverAll(&notes);
+    if (json_) {
+      out_ << o.ToJson().dump(2) << "\n";
+      return 0;
+    }
+    out_ << verb << " " << o.machine << " " << o.instance_id << " (event #" << o.event_sequence
+         << (o.replayed ? ", already applied: nothing changed" : "") << ")\n";
+    PrintTransitions(o.transitions);
+    out_ << "state:   " << Join(o.state) << " (" << o.run_status << ")\n";
+    if (!o.output.is_null()) out_ << "output:  " << o.output.dump() << "\n";
+    if (!o.accepted_events.empty()) out_ << "accepts: " << Join(o.accepted_events) << "\n";
+    for (const auto& n : notes) out_ << "note:    " << n << "\n";
+    return 0;
+  }
+
+  int Start() {
+    if (args_.positional.size() != 1) return Usage("name the machine to start");
+    auto data = DataOption();
+    if (!data.ok()) return Fail(data.status());
+    engine::StartRequest req;
+    req.org_id = org_;
+    req.machine = args_.positional[0];
+    req.data = *data;
+    req.instance_id = Opt("--id");
+    req.idempotency_key = Opt("--key");
+    req.actor = actor_;
+    if (!Opt("--version").empty()) {
+      try {
+        req.version = std::stoll(Opt("--version"));
+      } catch (...) {
+        return Usage("--version must be a number");
+      }
+    }
+    Status st = PublishPath(req.machine);
+    if (!st.ok()) return Fail(st);
+    auto r = engine_->Start(req);
+    if (!r.ok()) return Fail(r.status());
+    return PrintOutcome(*r, "started");
+  }
+
+  int Send() {
+    if (args_.positional.size() != 2) return Usage("name the instance and the event");
+    auto data = DataOption();
+    if (!data.ok()) return Fail(data.status());
+    Status st = PublishPath("");
+    if (!st.ok()) return Fail(st);
+    engine::EventRequest req;
+    req.org_id = org_;
+    req.instance_id = args_.positional[0];
+    req.event = args_.positional[1];
+    req.data = *data;
+    req.idempotency_key = Opt("--key");
+    req.actor = actor_;
+    auto r = engine_->Accept(req);
+    if (!r.ok()) return Fail(r.status());
+    return PrintOutcome(*r, "sent to");
+  }
+
+  int Show() {
+    if (args_.positional.size() != 1) return Usage("name the instance");
+    auto v = engine_->Show(org_, args_.positional[0]);
+    if (!v.ok()) return Fail(v.status());
+    const auto& rec = v->record;
+    if (json_) {
+      out_ << Json{{"id", rec.id},
+                   {"machine", rec.machine},
+                   {"machineVersion", rec.machine_version},
+                   {"runStatus", rec.run_status},
+                   {"state", rec.state},
+                   {"version", rec.version},
+                   {"snapshot", rec.snapshot},
+                   {"createdAt", FormatIso8601(rec.created_at)},
+                   {"updatedAt", FormatIso8601(rec.updated_at)},
+                   {"acceptedEvents", v->accepted_events}}
+                  .dump(2)
+           << "\n";
+      return 0;
+    }
+    out_ << rec.machine << " " << rec.id << " (machine version " << rec.machine_version << ")\n"
+         << "status:  " << rec.run_status << "\n"
+         << "state:   " << Join(rec.state) << "\n"
+         << "events:  " << rec.version << " (last at " << FormatIso8601(rec.updated_at) << ")\n"
+         << "data:    " << rec.snapshot.value("context", Json::object()).dump() << "\n";
+    if (!rec.snapshot.value("output", Json()).is_null()) {
+      out_ << "output:  " << rec.snapshot["output"].dump() << "\n";
+    }
+    out_ << "accepts: " << (v->accepted_events.empty() ? "(nothing)" : Join(v->accepted_events)) << "\n";
+    return 0;
+  }
+
+  int History() {
+    if (args_.positional.size() != 1) return Usage("name the instance");
+    const std::string& id = args_.positional[0];
+    auto rec = store_->GetInstance(org_, id);
+    if (!rec.ok()) return Fail(rec.status());
+    auto events = store_->ListEvents(org_, id);
+    if (!events.ok()) return Fail(events.status());
+    auto transitions = store_->ListTransitions(org_, id);
+    if (!transitions.ok()) return Fail(transitions.status());
+    if (json_) {
+      Json out = Json::array();
+      for (const auto& e : *events) {
+        Json j = e.ToJson();
+        Json ts = Json::array();
+        for (const auto& t : *transitions) {
+          if (t.event_sequence != e.sequence) continue;
+          ts.push_back(Json{{"step", t.step}, {"event", t.event}, {"from", t.from}, {"to", t.to},
+                            {"source", t.source}, {"targets", t.targets}, {"detail", t.detail}});
+        }
+        j["transitions"] = std::move(ts);
+        out.push_back(std::move(j));
+      }
+      out_ << out.dump(2) << "\n";
+      return 0;
+    }
+    for (const auto& e : *events) {
+      out_ << "#" << e.sequence << " " << FormatIso8601(e.occurred_at) << " " << e.type << " by "
+           << e.actor;
+      if (!e.payload.empty()) out_ << " " << e.payload.dump();
+      out_ << "\n";
+      std::vector<store::TransitionRecord> mine;
+      for (const auto& t : *transitions) {
+        if (t.event_sequence == e.sequence) mine.push_back(t);
+      }
+      PrintTransitions(mine);
+    }
+    return 0;
+  }
+
+  int List() {
+    store::InstanceFilter f;
+    f.machine = Opt("--machine");
+    f.state = Opt("--state");
+    f.run_status = Opt("--status");
+    f.after_id = Opt("--after");
+    try {
+      f.limit = std::stoi(Opt("--limit", "100"));
+    } catch (...) {
+      return Usage("--limit must be a number");
+    }
+    auto list = store_->ListInstances(org_, f);
+    if (!list.ok()) return Fail(list.status());
+    if (json_) {
+      Json out = Json::array();
+      for (const auto& r : *list) {
+        out.push_back(Json{{"id", r.id}, {"machine", r.machine}, {"machineVersion", r.machine_version},
+                           {"runStatus", r.run_status}, {"state", r.state}, {"version", r.version},
+                           {"updatedAt", FormatIso8601(r.updated_at)}});
+      }
+      out_ << Json{{"instances", out},
+                   {"next", list->size() == static_cast<std::size_t>(f.limit) && !list->empty()
+                                ? Json(list->back().id)
+                                : Json()}}
+                  .dump(2)
+           << "\n";
+      return 0;
+    }
+    for (const auto& r : *list) {
+      out_ << r.id << "  " << r.machine << " v" << r.machine_version << "  " << r.run_status << "  "
+           << Join(r.state) << "\n";
+    }
+    if (list->empty()) out_ << "(no instances)\n";
+    return 0;
+  }
+
+  int Replay() {
+    if (args_.positional.size() != 1) return Usage("name the instance");
+    std::int64_t until = 0;
+    try {
+      until = std::stoll(Opt("--until", "0"));
+    } catch (...) {
+      return Usage("--until must be an event number");
+    }
+    auto snap = engine_->Replay(org_, args_.positional[0], until);
+    if (!snap.ok()) return Fail(snap.status());
+    if (json_) {
+      out_ << snap->dump(2) << "\n";
+      return 0;
+    }
+    out_ << "replayed " << args_.positional[0] << (until ? " up to event #" + std::to_string(until) : "")
+         << "\n"
+         << "active:  " << Join((*snap)["configuration"].get<std::vector<std::string>>()) << "\n"
+         << "data:    " << (*snap)["context"].dump() << "\n";
+    if ((*snap)["done"].get<bool>()) out_ << "done:    " << (*snap)["output"].dump() << "\n";
+    if (until == 0) {
+      auto rec = store_->GetInstance(org_, args_.positional[0]);
+      if (rec.ok()) {
+        const bool same = rec->snapshot == *snap;
+        out_ << "matches the stored snapshot: " << (same ? "yes" : "NO") << "\n";
+        if (!same) return 1;
+      }
+    }
+    return 0;
+  }
+
+  Args args_;
+  std::ostream& out_;
+  std::ostream& err_;
+  std::string db_, org_, path_, actor_;
+  bool json_ = false;
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<engine::Engine> engine_;
+};
+
+}  // namespace
+
+int RunCli(const std::vector<std::string>& raw, const CliEnvironment& env, std::ostream& out,
+           std::ostream& err) {
+  Args args;
+  if (auto problem = ParseArgs(raw, &args)) {
+    err << "nurt: " << *problem << "\n\n" << kUsage;
+    return 2;
+  }
+  if (args.flags.count("--help") || args.flags.count("-h") || args.command.empty() ||
+      args.command == "help") {
+    out << kUsage;
+    return args.command.empty() && !args.flags.count("--help") && !args.flags.count("-h") ? 2 : 0;
+  }
+  return Cli(std::move(args), env, out, err).Run();
+}
+
+}  // namespace nurt::cli

@@ -1,0 +1,478 @@
+// Engine: load snapshot + definition, run the pure interpreter step, commit everything in one transaction.
+
+#include <map>
+#include <mutex>
+
+#include "engine/context_schema.hpp"
+#include "nurt/dsl/loader.hpp"
+#include "nurt/engine/engine.hpp"
+#include "nurt/engine/run_status.hpp"
+#include "nurt/interp/interpreter.hpp"
+
+namespace nurt::engine {
+namespace {
+
+constexpr const char* kStartEvent = "nurt.start";
+constexpr const char* kSendKind = "nurt.send";
+constexpr const char* kSpawnKind = "nurt.spawn";
+
+// A loaded definition version with what the engine derives from it once.
+struct Machine {
+  std::shared_ptr<const dsl::Definition> definition;
+  std::unique_ptr<ContextSchema> schema;  // null when the machine declares none
+};
+
+Json MergeContext(const Json& initial, const Json& data) {
+  Json ctx = initial.is_object() ? initial : Json::object();
+  for (auto it = data.begin(); it != data.end(); ++it) ctx[it.key()] = it.value();
+  return ctx;
+}
+
+std::string ContentHash(const dsl::Definition& d) {
+  Json scripts = Json::object();
+  for (const auto& [path, content] : d.scripts) scripts[path] = content;
+  return Sha256Hex(d.source_text + "\n--scripts--\n" + CanonicalJson(scripts));
+}
+
+class EngineImpl final : public Engine {
+ public:
+  EngineImpl(const EngineOptions& options, std::unique_ptr<lua::Runtime> lua,
+             std::unique_ptr<env::IdGenerator> owned_ids)
+      : store_(options.store),
+        clock_(options.clock ? options.clock : env::SystemClock()),
+        owned_ids_(std::move(owned_ids)),
+        ids_(options.ids ? options.ids : owned_ids_.get()),
+        max_retries_(options.max_conflict_retries),
+        lua_(std::move(lua)) {}
+
+  Status Publish(const std::string& org_id, const dsl::Definition& definition) override {
+    store::DefinitionRecord rec;
+    rec.org_id = org_id;
+    rec.name = definition.name;
+    rec.version = definition.version;
+    rec.source_file = definition.source_file;
+    rec.source_text = definition.source_text;
+    rec.scripts = Json::object();
+    for (const auto& [path, content] : definition.scripts) rec.scripts[path] = content;
+    rec.content_hash = ContentHash(definition);
+    rec.created_at = clock_->Now();
+    Status st = store_->PutDefinition(rec);
+    if (st.IsAlreadyExists()) {
+      return Status::AlreadyExists("machine '" + definition.name + "' version " +
+                                   std::to_string(definition.version) + " (" + definition.source_file +
+                                   ") was already published with different content; a published "
+                                   "version never changes: bump `version:` to publish the edit");
+    }
+    return st;
+  }
+
+  Result<Outcome> Start(const StartRequest& req) override {
+    if (req.org_id.empty()) return Status::InvalidArgument("org id is empty");
+    if (!req.data.is_object()) {
+      return Status::InvalidArgument("start data of machine '" + req.machine +
+                                     "' must be a JSON object, got " + req.data.type_name());
+    }
+    const std::string key = req.idempotency_key.empty() ? ids_->NewId() : req.idempotency_key;
+    const std::string hash = Sha256Hex(CanonicalJson(Json{{"start", req.machine},
+                                                          {"version", req.version},
+                                                          {"id", req.instance_id},
+                                                          {"data", req.data}}));
+    for (int attempt = 0; attempt <= max_retries_; ++attempt) {
+      if (!req.idempotency_key.empty()) {
+        auto replay = Replayed(req.org_id, "", key, hash);
+        if (!replay.ok() || replay->has_value()) return Unwrap(std::move(replay));
+      }
+      auto machine = GetMachine(req.org_id, req.machine, req.version);
+      if (!machine.ok()) return machine.status();
+      const dsl::Definition& def = *machine->definition;
+      const std::string id = req.instance_id.empty() ? ids_->NewId() : req.instance_id;
+      const TimePoint now = clock_->Now();
+
+      interp::Event event{kStartEvent, req.data, req.actor};
+      interp::StepOptions opts;
+      opts.instance_id = id;
+      opts.sequence = 1;
+      opts.now = now;
+      Result<interp::StepResult> step = RunLocked([&] {
+        return interp::Interpreter(machine->definition, lua_.get())
+            .Start(MergeContext(def.initial_context, req.data), event, opts);
+      });
+      if (!step.ok()) return step.status().WithContext("starting '" + def.name + "'");
+      if (machine->schema) {
+        NURT_RETURN_IF_ERROR(machine->schema->Check(step->snapshot.context,
+                                                    "the data of the new '" + def.name + "' instance"));
+      }
+      store::EventEnvelope env = Envelope(req.org_id, def.name, id, 1, kStartEvent, req.data, req.actor,
+                                          req.trace_id, req.causation_id, key, now);
+      store::CommitRequest commit;
+      Outcome outcome = Commitable(*machine, req.org_id, id, 0, std::move(step).value(), env, &commit);
+      commit.idempotency = store::IdempotencyRecord{req.org_id, "", key, hash, outcome.ToJson(), now};
+      Status st = store_->Commit(commit);
+      if (st.ok()) return outcome;
+      if (st.IsAlreadyExists() && !req.idempotency_key.empty()) continue;  // lost a race on the key
+      if (st.IsAlreadyExists() || st.IsConflict()) {
+        return Status::AlreadyExists("instance '" + id + "' already exists in org '" + req.org_id + "'");
+      }
+      return st;
+    }
+    return Status::Conflict("start of '" + req.machine + "' kept conflicting; retry");
+  }
+
+  Result<Outcome> Accept(const EventRequest& req) override {
+    if (req.event.empty()) return Status::InvalidArgument("event name is empty");
+    if (req.event == kStartEvent || req.event.rfind("done.", 0) == 0 ||
+        req.event.rfind("error.", 0) == 0) {
+      return Status::InvalidArgument("event name '" + req.event +
+                                     "' is reserved for events the engine raises itself");
+    }
+    if (!req.data.is_object()) {
+      return Status::InvalidArgument("event data must be a JSON object, got " +
+                                     std::string(req.data.type_name()));
+    }
+    const std::string key = req.idempotency_key.empty() ? ids_->NewId() : req.idempotency_key;
+    const std::string hash = Sha256Hex(CanonicalJson(Json{{"event", req.event}, {"data", req.data}}));
+    for (int attempt = 0; attempt <= max_retries_; ++attempt) {
+      if (!req.idempotency_key.empty()) {
+        auto replay = Replayed(req.org_id, req.instance_id, key, hash);
+        if (!replay.ok() || replay->has_value()) return Unwrap(std::move(replay));
+      }
+      auto record = store_->GetInstance(req.org_id, req.instance_id);
+      if (!record.ok()) return record.status();
+      auto status = ParseRunStatus(record->run_status);
+      if (!status.ok()) return status.status();
+      if (!AcceptsEvents(*status)) {
+        return Status::FailedPrecondition("instance '" + req.instance_id + "' is " +
+                                          record->run_status + "; it accepts no events");
+      }
+      auto machine = GetMachine(req.org_id, record->machine, record->machine_version);
+      if (!machine.ok()) return machine.status();
+      auto snapshot = interp::Snapshot::FromJson(*machine->definition, record->snapshot);
+      if (!snapshot.ok()) return snapshot.status();
+
+      const std::int64_t sequence = record->version + 1;
+      const TimePoint now = clock_->Now();
+      interp::Event event{req.event, req.data, req.actor};
+      interp::StepOptions opts;
+      opts.instance_id = req.instance_id;
+      opts.sequence = sequence;
+      opts.now = now;
+      Result<interp::StepResult> step = RunLocked([&] {
+        return interp::Interpreter(machine->definition, lua_.get()).Step(*snapshot, event, opts);
+      });
+      if (!step.ok()) {
+        return step.status().WithContext("instance '" + req.instance_id + "' (" + record->machine + ")");
+      }
+      if (machine->schema) {
+        NURT_RETURN_IF_ERROR(machine->schema->Check(
+            step->snapshot.context, "after '" + req.event + "', the data of instance '" +
+                                        req.instance_id + "'"));
+      }
+      store::EventEnvelope env = Envelope(req.org_id, record->machine, req.instance_id, sequence,
+                                          req.event, req.data, req.actor, req.trace_id,
+                                          req.causation_id, key, now);
+      store::CommitRequest commit;
+      Outcome outcome = Commitable(*machine, req.org_id, req.instance_id, record->version,
+                                   std::move(step).value(), env, &commit);
+      commit.instance.created_at = record->created_at;
+      commit.idempotency =
+          store::IdempotencyRecord{req.org_id, req.instance_id, key, hash, outcome.ToJson(), now};
+      Status st = store_->Commit(commit);
+      if (st.ok()) return outcome;
+      if (st.IsConflict() || st.IsAlreadyExists()) continue;  // re-read and step again
+      return st;
+    }
+    return Status::Conflict("instance '" + req.instance_id + "' kept changing under " +
+                            std::to_string(max_retries_ + 1) + " attempts; retry later");
+  }
+
+  Result<InstanceView> Show(const std::string& org_id, const std::string& instance_id) override {
+    auto record = store_->GetInstance(org_id, instance_id);
+    if (!record.ok()) return record.status();
+    auto machine = GetMachine(org_id, record->machine, record->machine_version);
+    if (!machine.ok()) return machine.status();
+    auto snapshot = interp::Snapshot::FromJson(*machine->definition, record->snapshot);
+    if (!snapshot.ok()) return snapshot.status();
+    InstanceView view;
+    view.record = std::move(record).value();
+    auto parsed = ParseRunStatus(view.record.run_status);
+    if (parsed.ok() && AcceptsEvents(*parsed)) {
+      view.accepted_events =
+          interp::Interpreter(machine->definition, lua_.get()).AcceptedEvents(*snapshot);
+    }
+    return view;
+  }
+
+  Result<Json> Replay(const std::string& org_id, const std::string& instance_id,
+                      std::int64_t until_sequence) override {
+    auto record = store_->GetInstance(org_id, instance_id);
+    if (!record.ok()) return record.status();
+    auto machine = GetMachine(org_id, record->machine, record->machine_version);
+    if (!machine.ok()) return machine.status();
+    auto events = store_->ListEvents(org_id, instance_id, 0, until_sequence);
+    if (!events.ok()) return events.status();
+    if (events->empty() || events->front().type != kStartEvent) {
+      return Status::DataLoss("the event log of instance '" + instance_id +
+                              "' does not begin with its start event");
+    }
+    interp::Interpreter interpreter(machine->definition, lua_.get());
+    interp::Snapshot snapshot;
+    for (const auto& e : *events) {
+      interp::StepOptions opts;
+      opts.instance_id = instance_id;
+      opts.sequence = e.sequence;
+      opts.now = e.occurred_at;
+      interp::Event event{e.type, e.payload, e.actor};
+      Result<interp::StepResult> step = RunLocked([&] {
+        return e.type == kStartEvent
+                   ? interpreter.Start(MergeContext(machine->definition->initial_context, e.payload),
+                                       event, opts)
+                   : interpreter.Step(snapshot, event, opts);
+      });
+      if (!step.ok()) {
+        return Status::DataLoss("replaying event " + std::to_string(e.sequence) + " ('" + e.type +
+                                "') of instance '" + instance_id +
+                                "' failed: " + step.status().message());
+      }
+      snapshot = std::move(step->snapshot);
+    }
+    return snapshot.ToJson(*machine->definition);
+  }
+
+  Result<int> DeliverInternalEffects(int limit) override {
+    auto items = store_->ListPendingOutbox({kSendKind, kSpawnKind}, limit);
+    if (!items.ok()) return items.status();
+    int delivered = 0;
+    for (const auto& item : *items) {
+      const std::string actor = "instance:" + item.instance_id;
+      Result<Outcome> r = Status::Internal("unreachable");
+      if (item.kind == kSpawnKind) {
+        StartRequest s;
+        s.org_id = item.org_id;
+        s.machine = item.payload.value("machine", "");
+        s.instance_id = item.payload.value("id", "");
+        s.data = item.payload.value("data", Json::object());
+        s.idempotency_key = item.payload.value("key", item.idempotency_key);
+        s.actor = actor;
+        s.causation_id = item.id;
+        r = Start(s);
+      } else {
+        EventRequest e;
+        e.org_id = item.org_id;
+        e.instance_id = item.payload.value("to", "");
+        e.event = item.payload.value("event", "");
+        e.data = item.payload.value("data", Json::object());
+        e.idempotency_key = item.idempotency_key;
+        e.actor = actor;
+        e.causation_id = item.id;
+        r = Accept(e);
+      }
+      if (!r.ok() && (r.status().IsUnavailable() || r.status().IsConflict())) continue;  // retry later
+      const Json result = r.ok() ? Json{{"instanceId", r->instance_id}, {"version", r->version}}
+                                 : Json{{"error", r.status().ToString()}};
+      Status st = store_->CompleteOutbox(item.org_id, item.id, r.ok() ? "done" : "failed", result);
+      if (!st.ok() && !st.IsFailedPrecondition()) return st;
+      ++delivered;
+    }
+    return delivered;
+  }
+
+ private:
+  template <typename F>
+  auto RunLocked(F&& f) {
+    std::lock_guard<std::mutex> lock(lua_mu_);
+    return f();
+  }
+
+  // nullopt: the key is new. A value: the stored outcome. An error: same key, different request.
+  Result<std::optional<Outcome>> Replayed(const std::string& org, const std::string& instance,
+                                          const std::string& key, const std::string& hash) {
+    auto found = store_->FindIdempotency(org, instance, key);
+    if (!found.ok()) return found.status();
+    if (!found->has_value()) return std::optional<Outcome>();
+    if ((*found)->request_hash != hash) {
+      return Status::IdempotencyMismatch(
+          "idempotency key '" + key + "' was already used" +
+          (instance.empty() ? std::string(" to start an instance") : " for instance '" + instance + "'") +
+          " with a different request; use a new key for a new request");
+    }
+    Outcome o = Outcome::FromJson((*found)->response);
+    o.replayed = true;
+    return std::optional<Outcome>(std::move(o));
+  }
+
+  static Result<Outcome> Unwrap(Result<std::optional<Outcome>> r) {
+    if (!r.ok()) return r.status();
+    return std::move(**r);
+  }
+
+  Result<const Machine*> GetMachine(const std::string& org, const std::string& name,
+                                    std::int64_t version) {
+    {
+      std::lock_guard<std::mutex> lock(cache_mu_);
+      if (version != 0) {
+        auto it = machines_.find(CacheKey(org, name, version));
+        if (it != machines_.end()) return it->second.get();
+      }
+    }
+    auto rec = store_->GetDefinition(org, name, version);
+    if (!rec.ok()) {
+      if (rec.status().IsNotFound()) {
+        return Status::InvalidArgument(
+            "no machine named '" + name + "'" +
+            (version ? " version " + std::to_string(version) : std::string()) + " is published in org '" +
+            org + "'");
+      }
+      return rec.status();
+    }
+    std::lock_guard<std::mutex> lock(cache_mu_);
+    const std::string cache_key = CacheKey(org, name, rec->version);
+    auto it = machines_.find(cache_key);
+    if (it != machines_.end()) return it->second.get();
+    std::vector<std::pair<std::string, std::string>> scripts;
+    for (auto s = rec->scripts.begin(); s != rec->scripts.end(); ++s) {
+      scripts.emplace_back(s.key(), s.value().get<std::string>());
+    }
+    dsl::LoadOptions options;
+    options.scripts = &scripts;
+    dsl::LoadResult loaded = dsl::LoadMachineText(rec->source_text, rec->source_file, options);
+    if (!loaded.definition) {
+      std::string why;
+      for (const auto& d : loaded.diagnostics) {
+        if (d.severity == dsl::Severity::kError) why += "\n  " + d.ToString();
+      }
+      return Status::DataLoss("stored machine '" + name + "' version " + std::to_string(rec->version) +
+                              " no longer loads:" + why);
+    }
+    auto machine = std::make_unique<Machine>();
+    machine->definition = loaded.definition;
+    if (loaded.definition->context_schema) {
+      machine->schema = std::make_unique<ContextSchema>(*loaded.definition->context_schema);
+    }
+    const Machine* raw = machine.get();
+    machines_.emplace(cache_key, std::move(machine));
+    return raw;
+  }
+
+  static std::string CacheKey(const std::string& org, const std::string& name, std::int64_t version) {
+    return org + '\n' + name + '\n' + std::to_string(version);
+  }
+
+  store::EventEnvelope Envelope(const std::string& org, const std::string& machine,
+                                const std::string& instance, std::int64_t sequence,
+                                const std::string& type, const Json& payload, const std::string& actor,
+                                const std::string& trace, const std::string& causation,
+                                const std::string& key, TimePoint now) {
+    store::EventEnvelope e;
+    e.id = ids_->NewId();
+    e.org_id = org;
+    e.type = type;
+    e.occurred_at = now;
+    e.actor = actor;
+    e.entity_type = machine;
+    e.entity_id = instance;
+    e.payload = payload;
+    e.trace_id = trace.empty() ? e.id : trace;
+    e.causation_id = causation;
+    e.idempotency_key = key;
+    e.sequence = sequence;
+    return e;
+  }
+
+  // Fills `commit` with everything the step changes and returns the Outcome the caller gets.
+  Outcome Commitable(const Machine& machine, const std::string& org, const std::string& id,
+                     std::int64_t expected_version, interp::StepResult step,
+                     const store::EventEnvelope& event, store::CommitRequest* commit) {
+    const dsl::Definition& def = *machine.definition;
+    const interp::Interpreter interpreter(machine.definition, lua_.get());
+    const std::int64_t sequence = event.sequence;
+    for (std::size_t i = 0; i < step.transitions.size(); ++i) {
+      step.transitions[i].event_sequence = sequence;
+      step.transitions[i].step = static_cast<int>(i);
+      if (!step.log.empty() && i + 1 == step.transitions.size()) {
+        step.transitions[i].detail["log"] = step.log;
+      }
+    }
+    RunStatus status = RunStatus::kActive;
+    if (step.snapshot.done) {
+      auto completed = ApplyRunCommand(RunStatus::kActive, RunCommand::kComplete);
+      if (completed.ok()) status = *completed;
+    }
+    commit->org_id = org;
+    commit->instance_id = id;
+    commit->expected_version = expected_version;
+    store::InstanceRecord& rec = commit->instance;
+    rec.org_id = org;
+    rec.id = id;
+    rec.machine = def.name;
+    rec.machine_version = def.version;
+    rec.run_status = std::string(RunStatusName(status));
+    rec.state = step.snapshot.ActiveLeaves(def);
+    rec.snapshot = step.snapshot.ToJson(def);
+    rec.version = expected_version + 1;
+    rec.created_at = event.occurred_at;
+    rec.updated_at = event.occurred_at;
+    commit->events = {event};
+    commit->transitions = step.transitions;
+    for (std::size_t i = 0; i < step.effects.size(); ++i) {
+      const interp::Effect& fx = step.effects[i];
+      store::OutboxItem item;
+      item.id = ids_->NewId();
+      item.org_id = org;
+      item.instance_id = id;
+      item.event_sequence = sequence;
+      item.created_at = event.occurred_at;
+      if (fx.kind == interp::Effect::Kind::kSend) {
+        item.kind = kSendKind;
+        item.payload = Json{{"to", fx.to}, {"event", fx.name}, {"data", fx.data}};
+        item.idempotency_key = fx.key;
+      } else {
+        item.kind = kSpawnKind;
+        item.payload = Json{{"machine", fx.name}, {"id", fx.to}, {"data", fx.data}, {"key", fx.key}};
+        item.idempotency_key = id + "/" + std::to_string(sequence) + "/effect/" + std::to_string(i);
+      }
+      commit->outbox.push_back(std::move(item));
+    }
+
+    Outcome o;
+    o.instance_id = id;
+    o.machine = def.name;
+    o.machine_version = def.version;
+    o.version = rec.version;
+    o.event_sequence = sequence;
+    o.event_id = event.id;
+    o.run_status = rec.run_status;
+    o.state = rec.state;
+    o.context = step.snapshot.context;
+    o.output = step.snapshot.output;
+    o.transitions = step.transitions;
+    if (!step.snapshot.done) o.accepted_events = interpreter.AcceptedEvents(step.snapshot);
+    return o;
+  }
+
+  store::Store* store_;
+  const env::Clock* clock_;
+  std::unique_ptr<env::IdGenerator> owned_ids_;
+  env::IdGenerator* ids_;
+  int max_retries_;
+
+  std::mutex lua_mu_;  // the Lua runtime is single-threaded
+  std::unique_ptr<lua::Runtime> lua_;
+
+  std::mutex cache_mu_;
+  std::map<std::string, std::unique_ptr<Machine>> machines_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Engine>> NewEngine(const EngineOptions& options) {
+  if (options.store == nullptr) return Status::InvalidArgument("EngineOptions::store is required");
+  auto lua = lua::NewRuntime(options.lua_limits);
+  if (!lua.ok()) return lua.status();
+  const env::Clock* clock = options.clock ? options.clock : env::SystemClock();
+  std::unique_ptr<env::IdGenerator> ids;
+  if (options.ids == nullptr) ids = env::NewUlidGenerator(clock);
+  return std::unique_ptr<Engine>(
+      std::make_unique<EngineImpl>(options, std::move(lua).value(), std::move(ids)));
+}
+
+}  // namespace nurt::engine

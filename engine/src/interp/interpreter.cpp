@@ -18,14 +18,7 @@ using dsl::StateIndex;
 using dsl::StateKind;
 using dsl::TransitionSpec;
 
-bool EventMatches(const std::string& descriptor, const std::string& event) {
-  if (descriptor == "*") return true;
-  std::string_view d = descriptor;
-  if (d.size() >= 2 && d.substr(d.size() - 2) == ".*") d.remove_suffix(2);
-  if (d.empty()) return false;
-  if (event.size() < d.size() || event.compare(0, d.size(), d) != 0) return false;
-  return event.size() == d.size() || event[d.size()] == '.';
-}
+using dsl::EventMatches;
 
 namespace {
 
@@ -410,9 +403,9 @@ class MacroStep {
   }
 
   Json DoneData(StateIndex s) {
-    const auto& out = S(s).output;
-    if (!out) return nullptr;
-    auto v = Evaluate(*out, S(s).location);
+    const auto& st = S(s);
+    if (!st.output_is_map && !st.output) return nullptr;
+    auto v = EvaluateFields(st.output_fields, st.output_is_map, st.output, st.location);
     if (!v.ok()) {
       RaiseError(v.status(), S(s).location);
       return nullptr;
@@ -485,10 +478,11 @@ class MacroStep {
     return lua_->Evaluate(ChunkOf(v.expression), ctx_, Env());
   }
 
+  // A map of field -> value (each evaluated), one value, or {} when neither is given.
   Result<Json> EvaluateFields(const std::vector<std::pair<std::string, dsl::ValueSpec>>& fields,
-                              const std::optional<dsl::ValueSpec>& whole,
+                              bool is_map, const std::optional<dsl::ValueSpec>& whole,
                               const dsl::SourceLocation& where) {
-    if (!fields.empty()) {
+    if (is_map) {
       Json out = Json::object();
       for (const auto& [name, spec] : fields) {
         auto v = Evaluate(spec, where);
@@ -571,7 +565,7 @@ class MacroStep {
         return Status::Ok();
       }
       case ActionSpec::Kind::kEmit: {
-        auto data = EvaluateFields(a.data_fields, a.data, a.location);
+        auto data = EvaluateFields(a.data_fields, a.data_is_map, a.data, a.location);
         if (!data.ok()) return data.status();
         if (!a.to) {
           Raise(a.event, std::move(data).value());
@@ -584,7 +578,7 @@ class MacroStep {
         return Status::Ok();
       }
       case ActionSpec::Kind::kSpawn: {
-        auto data = EvaluateFields(a.data_fields, a.data, a.location);
+        auto data = EvaluateFields(a.data_fields, a.data_is_map, a.data, a.location);
         if (!data.ok()) return data.status();
         std::string key, id;
         if (a.key) {

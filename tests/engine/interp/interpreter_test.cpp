@@ -64,6 +64,7 @@ class InterpreterTest : public ::testing::Test {
 using Strings = std::vector<std::string>;
 
 TEST(EventMatchesTest, PrefixMatchingOnWholeTokens) {
+  using dsl::EventMatches;
   EXPECT_TRUE(EventMatches("payment", "payment"));
   EXPECT_TRUE(EventMatches("payment", "payment.received"));
   EXPECT_TRUE(EventMatches("payment.*", "payment.received"));

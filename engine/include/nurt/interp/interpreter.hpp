@@ -95,8 +95,4 @@ class Interpreter {
   lua::Runtime* lua_;
 };
 
-// SCXML event descriptor matching: "a.b" matches "a.b" and "a.b.c" (whole tokens), "a.b.*" is "a.b",
-// "*" matches everything.
-bool EventMatches(const std::string& descriptor, const std::string& event);
-
 }  // namespace nurt::interp

@@ -1,0 +1,85 @@
+#pragma once
+// JSON <-> Lua conversion and the read-only proxies guards see (private to engine/src/lua).
+//
+// The two directions follow different error disciplines, because Lua is compiled as C and reports
+// errors by longjmp, which would skip the destructors of C++ objects in the frames it crosses:
+//   - PushJson (JSON -> Lua) runs inside a protected call and may raise Lua errors (out of
+//     memory, too deep). Its frames therefore hold no object with a non-trivial destructor.
+//   - LuaToJson (Lua -> JSON) builds C++ objects, so it uses only Lua API calls that neither
+//     allocate in the Lua heap nor raise, and reports problems as a Status. It may throw
+//     std::bad_alloc (from Json); callers inside a Lua call catch it before returning to Lua.
+//
+// Representation in Lua:
+//   JSON null    the `null` userdata (kNullKey in the registry), never nil
+//   array        a sequence whose metatable is the shared array metatable (kArrayMtKey)
+//   object       a table with string keys
+// Read-only proxies (guards, expressions, frozen libraries): an empty table P whose own metatable
+// M has __index = B (the backing table with the data, so reads take the VM's fast path),
+// __newindex raising, __len and __pairs forwarding to B, and __metatable set so that Lua code
+// reaches neither M nor B. Under light-userdata keys Lua cannot forge, M also holds B, whether P
+// is an array, and (for proxies of JSON values) the Json the data came from, which stays valid
+// for the duration of one call.
+
+#include <lua.hpp>
+#include <string>
+#include <string_view>
+
+#include "nurt/core/json.hpp"
+#include "nurt/core/status.hpp"
+
+namespace nurt::lua::bridge {
+
+// Deepest nesting converted in either direction; deeper values (or reference cycles) are errors.
+inline constexpr int kMaxDepth = 200;
+
+// Registry keys (addresses of these objects; values never read).
+inline constexpr char kNullKey = 0;     // registry[&kNullKey] = the null userdata
+inline constexpr char kArrayMtKey = 0;  // registry[&kArrayMtKey] = the array metatable
+
+// Creates the null userdata and the array metatable and stores them in the registry.
+// Raises Lua errors (memory); call inside a protected call.
+void InstallSentinels(lua_State* L);
+
+// Pushes the null sentinel / the array metatable.
+void PushNull(lua_State* L);
+void PushArrayMetatable(lua_State* L);
+bool IsNull(lua_State* L, int index);
+
+enum class ProxyKind {
+  kData,     // ctx/event in guards and expressions: writes say "ctx is read-only ..."
+  kLibrary,  // string, table, math, ...: writes say "the standard library is read-only"
+};
+
+// Replaces the table on top of the stack by a read-only proxy of it. `source` (may be null) is the
+// JSON the table was made from; LuaToJson copies it instead of converting the table again.
+// Raises Lua errors (memory).
+void WrapInProxy(lua_State* L, ProxyKind kind, bool is_array, const Json* source);
+
+// When the value at `index` is a read-only proxy, pushes its backing table and returns true;
+// otherwise pushes nothing and returns false. Never raises.
+bool PushProxyBacking(lua_State* L, int index);
+
+// Pushes `value` converted to Lua (read-only proxies when `read_only`). `what` names the value in
+// the depth error ("ctx", "event.data"). Raises Lua errors.
+void PushJson(lua_State* L, const Json& value, bool read_only, const char* what);
+
+// Converts the Lua value at `index` to JSON. `hint` is the JSON value this one replaces (may be
+// null): objects keep its key order (keys it does not have follow in byte order) and an empty
+// unmarked table becomes [] where the hint was an array. `root` starts the path in messages (`ctx`,
+// `data`), which read "ctx.items[2].x: <problem>" with Lua (1-based) indices. nil converts to an
+// error. Never raises a Lua error; may throw std::bad_alloc.
+Status LuaToJson(lua_State* L, int index, const Json* hint, std::string_view root, Json* out);
+
+// True when `s` is well-formed UTF-8 (no overlong forms, surrogates or code points above U+10FFFF).
+bool IsValidUtf8(std::string_view s);
+
+// Pushes a deterministic `pairs` iterator triple (iterator, state, nil) over the table at
+// `data_index` (state is the value at `state_index`, so a proxy's pairs() never hands out its
+// backing table): integers and floats ascending by value, then strings in byte order, then false,
+// true, then keys of other types (tables, functions, userdata) in the order of `next` (stable
+// within one process, not across processes: such keys cannot appear in JSON data). The keys are
+// snapshotted; keys set to nil during the loop are skipped, keys added during it are not visited.
+// Raises Lua errors (memory).
+void PushSortedPairs(lua_State* L, int data_index, int state_index);
+
+}  // namespace nurt::lua::bridge

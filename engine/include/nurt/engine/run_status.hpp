@@ -1,0 +1,44 @@
+#pragma once
+// The run status of an instance (the engine's own lifecycle, not the designer's statechart) and the
+// commands that move it.
+//
+//            suspend            complete / fail / cancel
+//   active ───────────▶ suspended        active ─────────▶ completed | failed | cancelled
+//          ◀───────────
+//             resume            suspended ── cancel ──▶ cancelled
+//
+// `completed`, `failed` and `cancelled` are terminal: no command leaves them. Only an `active` instance
+// accepts events. The table itself lives in run_status.cpp (a Boost.MSM state machine); this header is
+// the whole interface, so callers never see MSM.
+//
+// Thread-safety: pure functions over values; safe from any thread.
+
+#include <string_view>
+
+#include "nurt/core/result.hpp"
+
+namespace nurt::engine {
+
+enum class RunStatus { kActive, kSuspended, kCompleted, kFailed, kCancelled };
+
+enum class RunCommand { kComplete, kFail, kCancel, kSuspend, kResume };
+
+// "active", "suspended", "completed", "failed", "cancelled": the text stored in InstanceRecord::run_status.
+std::string_view RunStatusName(RunStatus status);
+
+// "complete", "fail", "cancel", "suspend", "resume".
+std::string_view RunCommandName(RunCommand command);
+
+// The inverse of RunStatusName. InvalidArgument (listing the known names) for any other text.
+Result<RunStatus> ParseRunStatus(std::string_view name);
+
+// The status after `command` is applied to an instance in `current`.
+// FailedPrecondition when the lifecycle does not allow it, e.g. "instance is completed; it cannot be
+// suspended (completed is final: no command applies)" or "instance is suspended; it cannot be completed
+// (a suspended instance can be: resumed, cancelled)".
+Result<RunStatus> ApplyRunCommand(RunStatus current, RunCommand command);
+
+// True only for kActive: suspended and terminal instances refuse every event.
+bool AcceptsEvents(RunStatus status);
+
+}  // namespace nurt::engine

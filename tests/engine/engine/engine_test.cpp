@@ -16,7 +16,7 @@ namespace {
 
 constexpr const char* kOrg = "acme";
 
-const char* kCounter = R"(apiVersion: nurt/v1
+const char* kCounter = R"YAML(apiVersion: nurt/v1
 kind: Machine
 name: counter
 version: 1
@@ -45,7 +45,7 @@ states:
           - spawn: { machine: counter, data: { owner: "'child of ' .. instance_id()" }, key: "event.data.key" }
       close: closed
   closed: { type: final, output: { total: "ctx.n" } }
-)";
+)YAML";
 
 class EngineTest : public ::testing::Test {
  protected:
@@ -404,7 +404,7 @@ TEST_F(EngineTest, TenantsDoNotSeeEachOther) {
 
 // Property: random valid event sequences over several machines; replay == snapshot after every event.
 TEST_F(EngineTest, RandomEventSequencesAlwaysReplayToTheStoredSnapshot) {
-  Publish(R"(apiVersion: nurt/v1
+  Publish(R"YAML(apiVersion: nurt/v1
 kind: Machine
 name: order
 version: 1

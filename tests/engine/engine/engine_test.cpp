@@ -436,7 +436,7 @@ states:
       cancel: cancelled
   closed: { type: final }
   cancelled: { type: final }
-)");
+)YAML");
   std::mt19937 rng(20261123);
   const std::vector<std::string> events = {"add", "checkout", "shipped", "delivered", "pay", "cancel"};
   int accepted = 0;

@@ -15,10 +15,11 @@ namespace nurt::lua::bridge {
 
 namespace {
 
-// Light-userdata keys in a proxy's metatable; Lua code cannot forge them.
-constexpr char kBackingKey = 0;    // M[&kBackingKey] = backing table
-constexpr char kArrayFlagKey = 0;  // M[&kArrayFlagKey] = true for arrays
-constexpr char kSourceKey = 0;  // M[&kSourceKey] = light userdata: const Json* the data came from
+// Light-userdata keys; Lua code cannot forge them.
+constexpr char kBackingKey = 0;  // P[&kBackingKey] = backing table (once built)
+constexpr char kSourceKey = 0;   // P[&kSourceKey] = light userdata: const Json* of a lazy proxy
+constexpr char kReadOnlyObjectMtKey = 0;  // registry: shared metatable of read-only objects
+constexpr char kReadOnlyArrayMtKey = 0;   // registry: shared metatable of read-only arrays
 
 // -------------------------------------------------------------------------------------------------
 // Lua C functions. None of them holds a C++ object with a non-trivial destructor across a call
@@ -46,18 +47,83 @@ int RejectLibraryWrite(lua_State* L) {
   RaiseWrite(L, "the standard library is read-only", "use a local variable instead");
 }
 
+int ProxyIndex(lua_State* L) {
+  if (!PushProxyData(L, 1)) return luaL_error(L, "internal error: not a nurt proxy");
+  lua_pushvalue(L, 2);
+  lua_rawget(L, -2);
+  return 1;
+}
+
 int ProxyLen(lua_State* L) {
-  luaL_checkstack(L, 2, "proxy length");
-  if (!PushProxyBacking(L, 1)) return luaL_error(L, "internal error: not a nurt proxy");
+  if (!PushProxyData(L, 1)) return luaL_error(L, "internal error: not a nurt proxy");
   lua_pushinteger(L, static_cast<lua_Integer>(lua_rawlen(L, -1)));
   return 1;
 }
 
 int ProxyPairs(lua_State* L) {
-  luaL_checkstack(L, 2, "pairs");
-  if (!PushProxyBacking(L, 1)) return luaL_error(L, "internal error: not a nurt proxy");
+  if (!PushProxyData(L, 1)) return luaL_error(L, "internal error: not a nurt proxy");
   PushSortedPairs(L, lua_gettop(L), 1);
   return 3;
+}
+
+// Pushes a lazy read-only proxy of `value` (a JSON array or object).
+void PushLazyProxy(lua_State* L, const Json& value) {
+  luaL_checkstack(L, 3, "making a read-only table");
+  lua_createtable(L, 0, 2);
+  lua_pushlightuserdata(L, const_cast<Json*>(&value));
+  lua_rawsetp(L, -2, &kSourceKey);
+  lua_rawgetp(L, LUA_REGISTRYINDEX,
+              value.is_array() ? &kReadOnlyArrayMtKey : &kReadOnlyObjectMtKey);
+  lua_setmetatable(L, -2);
+}
+
+// Pushes `value` for a read-only backing table: scalars as themselves, containers as lazy proxies.
+void PushReadOnly(lua_State* L, const Json& value, const char* what) {
+  if (value.is_structured()) {
+    PushLazyProxy(L, value);
+  } else {
+    PushJson(L, value, false, what);
+  }
+}
+
+// Builds the backing table of the lazy proxy at `index` from its Json and pushes it.
+void BuildBacking(lua_State* L, int index, const Json& source) {
+  luaL_checkstack(L, 4, "converting JSON to Lua");
+  if (source.is_array()) {
+    const auto& arr = source.get_ref<const Json::array_t&>();
+    lua_createtable(L, static_cast<int>(std::min<std::size_t>(arr.size(), 1u << 30)), 0);
+    lua_Integer i = 0;
+    for (const Json& element : arr) {
+      PushReadOnly(L, element, "ctx");
+      lua_rawseti(L, -2, ++i);
+    }
+  } else {
+    const auto& obj = source.get_ref<const Json::object_t&>();
+    lua_createtable(L, 0, static_cast<int>(std::min<std::size_t>(obj.size(), 1u << 30)));
+    for (const auto& kv : obj) {
+      lua_pushlstring(L, kv.first.data(), kv.first.size());
+      PushReadOnly(L, kv.second, "ctx");
+      lua_rawset(L, -3);
+    }
+  }
+  lua_pushvalue(L, -1);
+  lua_rawsetp(L, index, &kBackingKey);
+}
+
+// Shared metatable of read-only data proxies.
+void MakeDataMetatable(lua_State* L, const char* name, const void* key) {
+  lua_createtable(L, 0, 6);
+  lua_pushcfunction(L, ProxyIndex);
+  lua_setfield(L, -2, "__index");
+  lua_pushcfunction(L, RejectDataWrite);
+  lua_setfield(L, -2, "__newindex");
+  lua_pushcfunction(L, ProxyLen);
+  lua_setfield(L, -2, "__len");
+  lua_pushcfunction(L, ProxyPairs);
+  lua_setfield(L, -2, "__pairs");
+  lua_pushstring(L, name);
+  lua_setfield(L, -2, "__metatable");
+  lua_rawsetp(L, LUA_REGISTRYINDEX, key);
 }
 
 // Iterator for PushSortedPairs: upvalues (table, sorted keys, position).
@@ -251,20 +317,17 @@ class ToJsonConverter {
     if (!lua_checkstack(L_, 8)) return Error("nests too deeply for the Lua stack");
     StackRestore restore(L_);
     bool marked_array = false;
-    if (lua_getmetatable(L_, index)) {
-      if (lua_rawgetp(L_, -1, &kBackingKey) == LUA_TTABLE) {
-        // A read-only proxy: its data cannot have changed, so copy the JSON it was made from.
-        if (lua_rawgetp(L_, -2, &kSourceKey) == LUA_TLIGHTUSERDATA) {
-          *out = *static_cast<const Json*>(lua_touserdata(L_, -1));
-          return Status::Ok();
-        }
-        lua_pop(L_, 1);
-        lua_rawgetp(L_, -2, &kArrayFlagKey);
-        marked_array = lua_toboolean(L_, -1) != 0;
-        lua_pop(L_, 1);
-        index = lua_gettop(L_);  // the backing table
-      } else {
-        lua_pop(L_, 1);
+    if (lua_rawgetp(L_, index, &kSourceKey) == LUA_TLIGHTUSERDATA) {
+      // A lazy read-only proxy: its data cannot have changed, so copy the JSON it was made from.
+      *out = *static_cast<const Json*>(lua_touserdata(L_, -1));
+      return Status::Ok();
+    }
+    lua_pop(L_, 1);
+    if (lua_rawgetp(L_, index, &kBackingKey) == LUA_TTABLE) {
+      index = lua_gettop(L_);  // a proxy nurt built (event, libraries): convert its data
+    } else {
+      lua_pop(L_, 1);
+      if (lua_getmetatable(L_, index)) {
         PushArrayMetatable(L_);
         marked_array = lua_rawequal(L_, -1, -2) != 0;
         lua_pop(L_, 2);
@@ -435,7 +498,8 @@ class ToJsonConverter {
 // -------------------------------------------------------------------------------------------------
 // JSON -> Lua.
 
-void PushJsonAt(lua_State* L, const Json& value, bool read_only, const char* what, int depth) {
+// Plain tables for `value`, recursively.
+void PushJsonAt(lua_State* L, const Json& value, const char* what, int depth) {
   luaL_checkstack(L, 4, "converting JSON to Lua");
   switch (value.type()) {
     case Json::value_t::null:
@@ -473,15 +537,11 @@ void PushJsonAt(lua_State* L, const Json& value, bool read_only, const char* wha
       lua_createtable(L, size_hint, 0);
       lua_Integer i = 0;
       for (const Json& element : arr) {
-        PushJsonAt(L, element, read_only, what, depth + 1);
+        PushJsonAt(L, element, what, depth + 1);
         lua_rawseti(L, -2, ++i);
       }
-      if (read_only) {
-        WrapInProxy(L, ProxyKind::kData, true, &value);
-      } else {
-        PushArrayMetatable(L);
-        lua_setmetatable(L, -2);
-      }
+      PushArrayMetatable(L);
+      lua_setmetatable(L, -2);
       return;
     }
     case Json::value_t::object: {
@@ -492,10 +552,9 @@ void PushJsonAt(lua_State* L, const Json& value, bool read_only, const char* wha
       lua_createtable(L, 0, size_hint);
       for (const auto& kv : obj) {
         lua_pushlstring(L, kv.first.data(), kv.first.size());
-        PushJsonAt(L, kv.second, read_only, what, depth + 1);
+        PushJsonAt(L, kv.second, what, depth + 1);
         lua_rawset(L, -3);
       }
-      if (read_only) WrapInProxy(L, ProxyKind::kData, false, &value);
       return;
     }
     case Json::value_t::binary:
@@ -532,6 +591,9 @@ void InstallSentinels(lua_State* L) {
   lua_pushliteral(L, "array");
   lua_setfield(L, -2, "__name");
   lua_rawsetp(L, LUA_REGISTRYINDEX, &kArrayMtKey);
+
+  MakeDataMetatable(L, "read-only", &kReadOnlyObjectMtKey);
+  MakeDataMetatable(L, "array", &kReadOnlyArrayMtKey);
 }
 
 void PushNull(lua_State* L) { lua_rawgetp(L, LUA_REGISTRYINDEX, &kNullKey); }
@@ -547,46 +609,52 @@ bool IsNull(lua_State* L, int index) {
   return same;
 }
 
-void WrapInProxy(lua_State* L, ProxyKind kind, bool is_array, const Json* source) {
+void WrapInProxy(lua_State* L, ProxyKind kind) {
   luaL_checkstack(L, 4, "making a read-only table");
-  lua_createtable(L, 0, 0);  // P
-  lua_createtable(L, 0, 8);  // M
-  lua_pushvalue(L, -3);
-  lua_setfield(L, -2, "__index");
-  lua_pushcfunction(L, kind == ProxyKind::kData ? RejectDataWrite : RejectLibraryWrite);
-  lua_setfield(L, -2, "__newindex");
-  lua_pushcfunction(L, ProxyLen);
-  lua_setfield(L, -2, "__len");
-  lua_pushcfunction(L, ProxyPairs);
-  lua_setfield(L, -2, "__pairs");
-  lua_pushstring(L, is_array ? "array" : "read-only");
-  lua_setfield(L, -2, "__metatable");
-  lua_pushvalue(L, -3);
+  lua_createtable(L, 0, 1);  // P
+  lua_pushvalue(L, -2);
   lua_rawsetp(L, -2, &kBackingKey);
-  if (is_array) {
-    lua_pushboolean(L, 1);
-    lua_rawsetp(L, -2, &kArrayFlagKey);
-  }
-  if (source != nullptr) {
-    lua_pushlightuserdata(L, const_cast<Json*>(source));
-    lua_rawsetp(L, -2, &kSourceKey);
+  if (kind == ProxyKind::kData) {
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &kReadOnlyObjectMtKey);
+  } else {
+    lua_createtable(L, 0, 5);
+    lua_pushvalue(L, -3);
+    lua_setfield(L, -2, "__index");  // B itself: library lookups take the VM's fast path
+    lua_pushcfunction(L, RejectLibraryWrite);
+    lua_setfield(L, -2, "__newindex");
+    lua_pushcfunction(L, ProxyLen);
+    lua_setfield(L, -2, "__len");
+    lua_pushcfunction(L, ProxyPairs);
+    lua_setfield(L, -2, "__pairs");
+    lua_pushliteral(L, "read-only");
+    lua_setfield(L, -2, "__metatable");
   }
   lua_setmetatable(L, -2);
   lua_replace(L, -2);  // P takes B's slot
 }
 
-bool PushProxyBacking(lua_State* L, int index) {
-  if (lua_type(L, index) != LUA_TTABLE || !lua_getmetatable(L, index)) return false;
-  if (lua_rawgetp(L, -1, &kBackingKey) != LUA_TTABLE) {
-    lua_pop(L, 2);
+bool PushProxyData(lua_State* L, int index) {
+  if (lua_type(L, index) != LUA_TTABLE) return false;
+  index = lua_absindex(L, index);
+  luaL_checkstack(L, 2, "reading a read-only table");
+  if (lua_rawgetp(L, index, &kBackingKey) == LUA_TTABLE) return true;
+  lua_pop(L, 1);
+  if (lua_rawgetp(L, index, &kSourceKey) != LUA_TLIGHTUSERDATA) {
+    lua_pop(L, 1);
     return false;
   }
-  lua_remove(L, -2);
+  const auto* source = static_cast<const Json*>(lua_touserdata(L, -1));
+  lua_pop(L, 1);
+  BuildBacking(L, index, *source);
   return true;
 }
 
 void PushJson(lua_State* L, const Json& value, bool read_only, const char* what) {
-  PushJsonAt(L, value, read_only, what, 0);
+  if (read_only && value.is_structured()) {
+    PushLazyProxy(L, value);
+  } else {
+    PushJsonAt(L, value, what, 0);
+  }
 }
 
 Status LuaToJson(lua_State* L, int index, const Json* hint, std::string_view root, Json* out) {

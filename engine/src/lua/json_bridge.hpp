@@ -13,12 +13,15 @@
 //   JSON null    the `null` userdata (kNullKey in the registry), never nil
 //   array        a sequence whose metatable is the shared array metatable (kArrayMtKey)
 //   object       a table with string keys
-// Read-only proxies (guards, expressions, frozen libraries): an empty table P whose own metatable
-// M has __index = B (the backing table with the data, so reads take the VM's fast path),
-// __newindex raising, __len and __pairs forwarding to B, and __metatable set so that Lua code
-// reaches neither M nor B. Under light-userdata keys Lua cannot forge, M also holds B, whether P
-// is an array, and (for proxies of JSON values) the Json the data came from, which stays valid
-// for the duration of one call.
+// Read-only proxies (guards, expressions, frozen libraries) are tables P whose data lives in a
+// backing table B that Lua code cannot reach: P holds B, and for proxies of JSON values the Json
+// the data came from, under light-userdata keys Lua cannot forge, so every ordinary key is absent
+// from P and all reads and writes go through its protected metatable (__index, __newindex raising,
+// __len, __pairs). Proxies of JSON values are lazy: B is built, one level at a time, on the first
+// access, so a guard reading ctx.amount does not pay for converting ctx.items. They share two
+// metatables (object, array) and point into the call's ctx/event, which is why no Lua value may
+// outlive a call (the sandbox guarantees that). Library proxies have their own metatable whose
+// __index is B itself, the VM's fast path.
 
 #include <lua.hpp>
 #include <string>
@@ -45,22 +48,19 @@ void PushNull(lua_State* L);
 void PushArrayMetatable(lua_State* L);
 bool IsNull(lua_State* L, int index);
 
-enum class ProxyKind {
-  kData,     // ctx/event in guards and expressions: writes say "ctx is read-only ..."
-  kLibrary,  // string, table, math, ...: writes say "the standard library is read-only"
-};
+// Replaces the table on top of the stack by a read-only proxy of it: kData for tables nurt builds
+// for guards (event), kLibrary for the standard libraries. Raises Lua errors (memory).
+enum class ProxyKind { kData, kLibrary };
+void WrapInProxy(lua_State* L, ProxyKind kind);
 
-// Replaces the table on top of the stack by a read-only proxy of it. `source` (may be null) is the
-// JSON the table was made from; LuaToJson copies it instead of converting the table again.
-// Raises Lua errors (memory).
-void WrapInProxy(lua_State* L, ProxyKind kind, bool is_array, const Json* source);
+// When the value at `index` is a read-only proxy, pushes its backing table (building it first for
+// a lazy proxy) and returns true; otherwise pushes nothing and returns false. Raises Lua errors
+// (memory).
+bool PushProxyData(lua_State* L, int index);
 
-// When the value at `index` is a read-only proxy, pushes its backing table and returns true;
-// otherwise pushes nothing and returns false. Never raises.
-bool PushProxyBacking(lua_State* L, int index);
-
-// Pushes `value` converted to Lua (read-only proxies when `read_only`). `what` names the value in
-// the depth error ("ctx", "event.data"). Raises Lua errors.
+// Pushes `value` converted to Lua: a lazy read-only proxy when `read_only` (`value` must then
+// outlive every use of the proxy, i.e. the call), otherwise plain tables. `what` names the value
+// in the depth error ("ctx", "event.data"). Raises Lua errors.
 void PushJson(lua_State* L, const Json& value, bool read_only, const char* what);
 
 // Converts the Lua value at `index` to JSON. `hint` is the JSON value this one replaces (may be

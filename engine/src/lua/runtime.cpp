@@ -118,7 +118,7 @@ void CountHook(lua_State* L, lua_Debug* ar) {
   RuntimeImpl* rt = RuntimeOf(L);
   CallState* call = rt->current_call();
   if (call == nullptr) return;
-  call->instructions += rt->hook_granularity();
+  call->instructions += static_cast<std::uint64_t>(lua_gethookcount(L));  // this thread's count
   if (call->instructions <= rt->limits().instruction_budget) return;
   if (!call->budget_hit) {
     call->budget_hit = true;
@@ -439,7 +439,7 @@ int DoCall(lua_State* L) {
   if (call->ctx->is_null()) {
     // A fresh instance has no data yet: show an empty object (Execute keeps null if it stays so).
     lua_newtable(L);
-    if (read_only) bridge::WrapInProxy(L, bridge::ProxyKind::kData, false, nullptr);
+    if (read_only) bridge::WrapInProxy(L, bridge::ProxyKind::kData);
   } else {
     bridge::PushJson(L, *call->ctx, read_only, "ctx");
   }
@@ -454,7 +454,7 @@ int DoCall(lua_State* L) {
   lua_setfield(L, -2, "payload");
   PushOptional(L, call->event_actor, read_only, "event.actor");
   lua_setfield(L, -2, "actor");
-  if (read_only) bridge::WrapInProxy(L, bridge::ProxyKind::kData, false, nullptr);
+  if (read_only) bridge::WrapInProxy(L, bridge::ProxyKind::kData);
   lua_setfield(L, env, "event");
 
   lua_pushvalue(L, env);
@@ -582,6 +582,13 @@ void RuntimeImpl::Remember(std::string key, int ref) {
 }
 
 Status RuntimeImpl::Run(CallState* call) {
+  if (current_call_ != nullptr) {
+    // Only reachable from a CallEnv callback (in_state) calling back into this Runtime, which
+    // would reset the Lua stack under the running call.
+    return Status::Internal(
+        "nurt::lua::Runtime called re-entrantly from a CallEnv callback; a Runtime runs one call "
+        "at a time");
+  }
   const auto cached = cache_.find(call->cache_key);
   if (cached != cache_.end()) {
     call->cached_ref = cached->second;

@@ -12,8 +12,8 @@
 //   - instructions: a count hook fires every min(1000, budget) VM instructions and adds that
 //     many to the call's counter; past the budget it raises and re-arms itself to fire on every
 //     instruction, so code that catches the error with pcall fails again at its next
-//     instruction. Coroutines inherit the hook, but each new coroutine starts a fresh count, so
-//     one that ends before its first hook runs up to 999 instructions unbilled. C functions
+//     instruction. Coroutines inherit the hook with a count of 100 (a new thread starts a fresh
+//     count, so a short coroutine runs at most 99 instructions unbilled). C functions
 //     (string.rep, table.sort, pattern matching) count as one instruction each, so a
 //     pathological string pattern can still run long.
 //   - memory: the allocator counts every byte the state holds and refuses growth beyond the

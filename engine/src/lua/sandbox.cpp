@@ -29,7 +29,7 @@ bool IsAllowed(const char* name) {
 // If the argument is a read-only proxy, replaces it by its backing table.
 void SeeThroughProxy(lua_State* L, int arg) {
   luaL_checkstack(L, 2, nullptr);
-  if (bridge::PushProxyBacking(L, arg)) lua_replace(L, arg);
+  if (bridge::PushProxyData(L, arg)) lua_replace(L, arg);
 }
 
 int Next(lua_State* L) {
@@ -63,7 +63,7 @@ int RawSet(lua_State* L) {
   luaL_checkany(L, 2);
   luaL_checkany(L, 3);
   luaL_checkstack(L, 2, nullptr);
-  if (bridge::PushProxyBacking(L, 1)) {
+  if (bridge::PushProxyData(L, 1)) {
     return luaL_error(L,
                       "rawset: this table is read-only (the standard library, and ctx and event in "
                       "guards and expressions, cannot be changed)");
@@ -107,6 +107,45 @@ int Pairs(lua_State* L) {
   luaL_checktype(L, 1, LUA_TTABLE);
   bridge::PushSortedPairs(L, 1, 1);
   return 3;
+}
+
+// Coroutines inherit the count hook but start a fresh count, so one that ends before its first
+// hook would run unbilled; a finer count bounds that to kCoroutineHookCount - 1 instructions. The
+// hook adds the count of the thread it fires in (lua_gethookcount), so billing stays exact.
+constexpr int kCoroutineHookCount = 100;
+
+void RefineHook(lua_State* L, lua_State* co) {
+  lua_Hook hook = lua_gethook(L);
+  if (hook != nullptr && co != nullptr) {
+    lua_sethook(co, hook, lua_gethookmask(L), std::min(kCoroutineHookCount, lua_gethookcount(L)));
+  }
+}
+
+// coroutine.create: the original (upvalue 1), then a finer hook count for the new thread.
+int CoroutineCreate(lua_State* L) {
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 1);
+  lua_call(L, lua_gettop(L) - 1, 1);
+  RefineHook(L, lua_tothread(L, -1));
+  return 1;
+}
+
+// coroutine.wrap: the original (upvalue 1) returns a closure whose first upvalue is the thread.
+int CoroutineWrap(lua_State* L) {
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 1);
+  lua_call(L, lua_gettop(L) - 1, 1);
+  if (lua_getupvalue(L, -1, 1) != nullptr) {
+    RefineHook(L, lua_tothread(L, -1));
+    lua_pop(L, 1);
+  }
+  return 1;
+}
+
+void WrapLibraryFunction(lua_State* L, int table, const char* name, lua_CFunction wrapper) {
+  lua_getfield(L, table, name);
+  lua_pushcclosure(L, wrapper, 1);
+  lua_setfield(L, table, name);
 }
 
 void RemoveField(lua_State* L, int table, const char* name) {
@@ -168,6 +207,10 @@ void Open(lua_State* L) {
   RemoveField(L, lua_gettop(L), "random");
   RemoveField(L, lua_gettop(L), "randomseed");
   lua_pop(L, 1);
+  lua_getfield(L, g, "coroutine");
+  WrapLibraryFunction(L, lua_gettop(L), "create", CoroutineCreate);
+  WrapLibraryFunction(L, lua_gettop(L), "wrap", CoroutineWrap);
+  lua_pop(L, 1);
 
   // The string metatable's __index stays the (pruned) string table itself; Lua code cannot reach it
   // once the metatable is protected.
@@ -181,7 +224,7 @@ void Open(lua_State* L) {
 
   for (const char* lib : kLibraries) {
     lua_getfield(L, g, lib);
-    bridge::WrapInProxy(L, bridge::ProxyKind::kLibrary, false, nullptr);
+    bridge::WrapInProxy(L, bridge::ProxyKind::kLibrary);
     lua_setfield(L, g, lib);
   }
 

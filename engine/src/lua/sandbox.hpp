@@ -19,6 +19,7 @@
 //   - setmetatable refuses metatables with __gc (finalizers would run during some later call) or
 //     __mode (weak tables empty at GC-dependent moments). A __mode added to a metatable after the
 //     setmetatable call is not detected;
+//   - coroutine.create/wrap give new threads a finer instruction-hook count (see sandbox.cpp);
 //   - pairs iterates in a fixed order (bridge::PushSortedPairs); a __pairs metamethod is
 //     honoured. `next` keeps Lua's order, which depends on a per-process hash seed: code that
 //     needs a stable order uses pairs.

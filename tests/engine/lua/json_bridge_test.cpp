@@ -197,9 +197,21 @@ TEST_F(JsonBridgeTest, DeepNestingIsAnErrorNotACrash) {
   Json deep = Json::object();
   Json* cursor = &deep;
   for (int i = 0; i < 300; ++i) cursor = &((*cursor)["x"] = Json::object());
-  auto r = Eval("1", Json{{"deep", deep}});
-  ASSERT_TRUE(r.status().IsInvalidArgument()) << r.status();
-  EXPECT_THAT(r.status().message(), HasSubstr("ctx nests deeper than 200 levels"));
+  // Actions get plain tables, converted eagerly: too deep is an error.
+  Json ctx_deep = {{"deep", deep}};
+  Status exec = Exec("ctx.touched = true", &ctx_deep);
+  ASSERT_TRUE(exec.IsInvalidArgument()) << exec;
+  EXPECT_THAT(exec.message(), HasSubstr("ctx nests deeper than 200 levels"));
+  EXPECT_FALSE(ctx_deep.contains("touched"));
+  // Guards and expressions convert lazily, one level per access: any depth can be read.
+  auto r = Eval(R"((function()
+    local c, n = ctx.deep, 0
+    while c.x do c, n = c.x, n + 1 end
+    return n
+  end)())",
+                Json{{"deep", deep}});
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(*r, 300);
 
   Status s =
       ExecCtx("local t = {} local c = t for i = 1, 300 do c.x = {} c = c.x end ctx.t = t").status();

@@ -296,6 +296,37 @@ TEST_F(RuntimeTest, InAsksTheCallEnv) {
   EXPECT_THAT(Guard("In('x')").status().message(), HasSubstr("In(): no such state"));
 }
 
+TEST_F(RuntimeTest, CallbacksCannotReenterTheRuntime) {
+  Status inner;
+  env_.in_state = [this, &inner](const std::string&) {
+    inner = rt_->Evaluate(At("1"), Json::object(), env_).status();
+    return true;
+  };
+  auto r = Guard("In('a') and ctx.x == 1", Json{{"x", 1}});
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_TRUE(*r);
+  EXPECT_EQ(inner.code(), StatusCode::kInternal) << inner;
+  EXPECT_THAT(inner.message(), HasSubstr("re-entrantly"));
+}
+
+TEST_F(RuntimeTest, RunawayRecursionFailsCleanly) {
+  // Lua recursion runs into the instruction budget (or Lua's stack limit, whichever is first).
+  Status s = ExecCtx("local function f() return f() + 1 end f()").status();
+  EXPECT_TRUE(s.IsResourceExhausted() || s.IsInvalidArgument()) << s;
+  EXPECT_THAT(s.message(), StartsWith("test.lua:1: "));
+  // Recursion through C functions hits Lua's C-stack limit.
+  s = ExecCtx("local function f() return string.gsub('x', '.', f) end f()").status();
+  ASSERT_TRUE(s.IsInvalidArgument()) << s;
+  EXPECT_THAT(s.message(), StartsWith("test.lua:1: "));
+  EXPECT_THAT(s.message(), HasSubstr("stack overflow"));
+  // pcall at each level catches the overflow of the level below, as in plain Lua.
+  s = ExecCtx("local function f() pcall(f) end f()").status();
+  EXPECT_TRUE(s.ok()) << s;
+  auto r = Eval("'still ' .. 'fine'");
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(*r, "still fine");
+}
+
 TEST_F(RuntimeTest, InstanceId) {
   env_.instance_id = "01JABCDEF";
   auto r = Eval("instance_id()");

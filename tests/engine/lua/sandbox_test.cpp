@@ -224,6 +224,27 @@ TEST_F(SandboxTest, BudgetCoversCoroutines) {
   EXPECT_TRUE(s.IsResourceExhausted()) << s;
 }
 
+TEST_F(SandboxTest, BudgetBillsInstructionsInsideShortCoroutines) {
+  Reset(Limits{.instruction_budget = 100'000});
+  // Each coroutine runs about 300 instructions, fewer than the main thread's hook interval: billed
+  // only by the main thread, 500 of them would pass unnoticed.
+  const char* kBody = "local x = 0 for j = 1, 150 do x = x + j end";
+  const std::string create = std::string("for i = 1, N do coroutine.resume(coroutine.create(") +
+                             "function() " + kBody + " end)) end";
+  const std::string wrap =
+      std::string("for i = 1, N do coroutine.wrap(function() ") + kBody + " end)() end";
+  for (const std::string& code : {create, wrap}) {
+    SCOPED_TRACE(code);
+    std::string over = code, under = code;
+    over.replace(over.find('N'), 1, "500");    // ~150k instructions
+    under.replace(under.find('N'), 1, "200");  // ~60k instructions
+    Status s = ExecCtx(over).status();
+    EXPECT_TRUE(s.IsResourceExhausted()) << s;
+    s = ExecCtx(under).status();
+    EXPECT_TRUE(s.ok()) << s;
+  }
+}
+
 TEST_F(SandboxTest, BudgetIsPerCall) {
   Reset(Limits{.instruction_budget = 20'000});
   // About 4 instructions per iteration: well inside one call's budget, far beyond it summed up.

@@ -5,6 +5,9 @@
 // States are stored flat, in document order (a pre-order walk of the YAML), and refer to each other by
 // index; index 0 is the synthetic root whose children are the top-level `states`. Document order is the
 // tie-breaker for everything in the SCXML algorithm, so the vector order is semantic, not cosmetic.
+// The root has an empty id, kind kCompound, depth 0 and `initial` = the machine's `initial:` (default: the
+// first top-level state); it has no transitions, actions or output. Every compound state has `initial`
+// set (its `initial:` or its first child); parallel, atomic and final states have kNoState.
 //
 // A Definition is immutable once loaded and safe to share between threads.
 
@@ -23,9 +26,16 @@ inline constexpr StateIndex kNoState = -1;
 inline constexpr StateIndex kRootState = 0;
 
 // A Lua snippet with the place it came from, so runtime and syntax errors point into the YAML file.
+//
+// Line numbering: line k of `source` is line `location.line + k - 1` of `location.file`. For a plain or
+// quoted scalar that is the line of the value; for a `|` block it is the line after the key (the first
+// content line; `|` keeps every line, so the mapping is exact; `>` folds lines, so only the first line
+// maps exactly); for `script:` it is line 1 of the .lua file. `location.column` is where the text itself
+// starts (after an opening quote; the block's indentation). Run it with lua::Chunk{source,
+// location.file, location.line} and Lua's messages read "file:line: …" with the right line.
 struct LuaCode {
   std::string source;      // the Lua text exactly as written (for an expression: without `return`)
-  std::string chunk_name;  // "=file:line" — what Lua prints in error messages
+  std::string chunk_name;  // "=" + location.file — what Lua prints (as "file:line:") in error messages
   SourceLocation location; // where the snippet starts in the YAML (or in the .lua file for `script:`)
 };
 
@@ -54,8 +64,14 @@ struct ActionSpec {
   // kEmit
   std::string event;                 // event name
   std::optional<ValueSpec> to;       // target instance id (expression or literal); none = this instance
-  std::optional<ValueSpec> data;     // payload; a map of field -> ValueSpec is flattened into `data_fields`
+  // Payload (kEmit and kSpawn). Three cases:
+  //   no `data`          -> data empty, data_is_map false, data_fields empty: the payload is null;
+  //   `data:` a map      -> data empty, data_is_map true, data_fields = (field, value) in written order:
+  //                         the payload is an object built from the fields ({} when there are none);
+  //   any other `data:`  -> data set (a string is an expression, anything else a literal).
+  std::optional<ValueSpec> data;
   std::vector<std::pair<std::string, ValueSpec>> data_fields;
+  bool data_is_map = false;
   // kSpawn
   std::string machine;               // machine name to start
   std::optional<ValueSpec> key;      // idempotency key; default "<this instance id>/<action location>"
@@ -73,7 +89,8 @@ struct TransitionSpec {
   std::vector<ActionSpec> actions;
   bool internal = false;                // `type: internal` (SCXML): do not exit the source compound state
   StateIndex source = kNoState;
-  std::int32_t document_order = 0;      // global order of this transition in the file
+  std::int32_t document_order = 0;      // global order: 0, 1, … over states in document order, each
+                                        // state's `transitions` in vector order
   SourceLocation location;
 };
 
@@ -90,7 +107,14 @@ struct StateSpec {
   std::vector<TransitionSpec> transitions;  // document order: `on:` entries first, then `always:`
   std::vector<ActionSpec> entry;
   std::vector<ActionSpec> exit;
-  std::optional<ValueSpec> output;    // final states: the done data (literal map or expression)
+  // Final states: the done data. `output:` given as a map -> output_is_map is true, output_fields holds
+  // (field, value) in written order (evaluate each: a string is an expression) and `output` holds the map
+  // exactly as written, as a literal, for display only (its strings are the unevaluated expressions).
+  // `output:` given as anything else -> output_is_map is false and `output` is the value (a string is an
+  // expression, anything else a literal). No `output:` -> `output` is empty.
+  std::optional<ValueSpec> output;
+  std::vector<std::pair<std::string, ValueSpec>> output_fields;
+  bool output_is_map = false;
   SourceLocation location;            // where the state's key is written
 };
 
@@ -112,5 +136,10 @@ struct Definition {
   // Every event name some transition listens for (no duplicates, in document order).
   std::vector<std::string> EventNames() const;
 };
+
+// SCXML event matching: `descriptor` (a transition's event) matches `event` when it is "*", equal to it,
+// or a prefix of it ending at a dot ("payment" matches "payment.received", not "payments"). An empty
+// descriptor (eventless transition) matches nothing.
+bool EventMatches(const std::string& descriptor, const std::string& event);
 
 }  // namespace nurt::dsl

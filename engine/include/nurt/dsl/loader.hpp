@@ -16,7 +16,9 @@ namespace nurt::dsl {
 
 struct LoadOptions {
   // Folder that `script:` paths are resolved against. Default: the `actions/` folder next to the
-  // workflow's folder (i.e. <dir of file>/../actions), falling back to <dir of file>/actions.
+  // workflow's folder (i.e. <dir of file>/../actions), falling back to <dir of file>/actions, then to the
+  // `actions/` folder next to a further ancestor (<dir>/../../actions, …: workflows/<area>/x.yaml uses
+  // the repository's actions/).
   std::string actions_dir;
   // When non-null, `script:` paths are looked up here (path -> content) instead of on disk. The engine
   // uses it to rebuild a stored definition version from the store alone, with the scripts it was

@@ -1,0 +1,1005 @@
+// The DSL v1 loader: YAML text -> Definition + every diagnostic (docs/dsl.md).
+//
+// One structural pass over the YAML in document order (keys, types, allowed values, Lua syntax, scripts)
+// builds the flat Definition and records references between states; validator.cpp resolves them and
+// runs the machine-wide checks; context_schema.cpp checks `context`. Nothing stops at the first problem.
+
+#include "nurt/dsl/loader.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <regex>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "dsl/file_io.hpp"
+#include "dsl/model.hpp"
+#include "dsl/suggest.hpp"
+#include "dsl/yaml_walker.hpp"
+#include "nurt/lua/runtime.hpp"
+
+namespace nurt::dsl {
+
+namespace internal {
+namespace {
+
+const std::vector<std::string> kTopKeys = {"apiVersion", "kind",    "name",   "version",
+                                           "description", "context", "initial", "states"};
+const std::vector<std::string> kContextKeys = {"initial", "schema"};
+const std::vector<std::string> kStateKeys = {"type",  "description", "initial", "states", "entry",
+                                             "exit",  "on",          "always",  "output"};
+const std::vector<std::string> kStateTypes = {"atomic", "compound", "parallel", "final"};
+const std::vector<std::string> kTransitionKeys = {"target", "guard", "actions", "type"};
+const std::vector<std::string> kTransitionTypes = {"external", "internal"};
+const std::vector<std::string> kActionKeys = {"assign", "emit", "spawn", "lua", "script"};
+const std::vector<std::string> kEmitKeys = {"event", "data", "to"};
+const std::vector<std::string> kSpawnKeys = {"machine", "data", "key", "id"};
+
+const std::regex& MachineNamePattern() {
+  static const std::regex re("[a-z][a-z0-9_.-]*");
+  return re;
+}
+const std::regex& StateIdPattern() {
+  static const std::regex re("[A-Za-z_][A-Za-z0-9_.-]*");
+  return re;
+}
+// An event a transition listens for: dot-separated tokens, or "*".
+const std::regex& EventDescriptorPattern() {
+  static const std::regex re("\\*|[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*");
+  return re;
+}
+// An event that is raised: dot-separated tokens.
+const std::regex& EventNamePattern() {
+  static const std::regex re("[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*");
+  return re;
+}
+const std::regex& AssignPathPattern() {
+  static const std::regex re("[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*");
+  return re;
+}
+// emit('name' …) / emit("name" …) in Lua code, for unhandled-event.
+const std::regex& LuaEmitCall() {
+  static const std::regex re("(^|[^.:A-Za-z0-9_])emit\\s*\\(\\s*(['\"])([^'\"\\\\\\n]*)\\2");
+  return re;
+}
+
+std::string Quote(const std::string& s) { return "'" + s + "'"; }
+
+std::string Join(const std::vector<std::string>& items) {
+  std::string out;
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (i) out += ", ";
+    out += items[i];
+  }
+  return out;
+}
+
+std::string Shorten(const std::string& s, std::size_t max = 40) {
+  std::string one_line;
+  for (char c : s) one_line += (c == '\n' ? ' ' : c);
+  while (!one_line.empty() && one_line.back() == ' ') one_line.pop_back();
+  if (one_line.size() <= max) return one_line;
+  return one_line.substr(0, max) + "…";
+}
+
+struct Entry {
+  std::string key;
+  YAML::Node key_node;
+  YAML::Node value;
+  SourceLocation key_at;
+};
+
+class Loader {
+ public:
+  Loader(const std::string& text, const std::string& file, const LoadOptions& options)
+      : text_(text), file_(file), source_(text, file), options_(options) {}
+
+  LoadResult Run();
+
+ private:
+  SourceLocation At(const YAML::Node& node) const { return source_.At(node.Mark()); }
+  // Where a value is: the value itself, or its key when the value is empty (yaml-cpp marks an empty
+  // value at the next token).
+  SourceLocation ValueAt(const Entry& e) const { return e.value.IsNull() ? e.key_at : At(e.value); }
+
+  std::vector<Entry> Entries(const YAML::Node& map);
+  void CheckDuplicateKeys(const YAML::Node& node);
+  void UnknownKey(const Entry& e, const std::string& where, const std::vector<std::string>& allowed);
+  void WrongType(const SourceLocation& at, const std::string& what, const std::string& expected,
+                 const YAML::Node& found);
+  bool ReadText(const Entry& e, const std::string& what, std::string* out);
+
+  void ParseTop(const YAML::Node& root);
+  void ParseContext(const Entry& e);
+  void ParseChildStates(const Entry& e, StateIndex parent);
+  void ParseState(const Entry& e, StateIndex parent, std::int32_t depth);
+  void ParseOn(const Entry& e, StateIndex s);
+  void ParseTransitions(const Entry& e, StateIndex s, const std::string& event);
+  void ParseTransitionMap(const YAML::Node& map, StateIndex s, const std::string& event,
+                          const SourceLocation& at, const std::string& where);
+  void AddShorthand(const YAML::Node& target, StateIndex s, const std::string& event,
+                    const SourceLocation& at);
+  std::vector<ActionSpec> ParseActions(const Entry& e, const std::string& where);
+  void ParseAction(const YAML::Node& item, const std::string& where, std::vector<ActionSpec>* out);
+  void ParseAssign(const Entry& e, ActionSpec* action);
+  void ParseEmit(const Entry& e, ActionSpec* action);
+  void ParseSpawn(const Entry& e, ActionSpec* action);
+  void ParseScript(const Entry& e, ActionSpec* action);
+  void ParseData(const Entry& e, const std::string& what, std::optional<ValueSpec>* value,
+                 std::vector<std::pair<std::string, ValueSpec>>* fields, bool* is_map);
+  ValueSpec ParseValue(const YAML::Node& node, const std::string& what);
+  LuaCode MakeLua(const YAML::Node& node, lua::SyntaxKind kind, const std::string& what, bool guard);
+  void CheckLua(const LuaCode& code, bool block, lua::SyntaxKind kind, const std::string& what, bool guard);
+  void ScanEmits(const LuaCode& code, bool block);
+  std::string ActionsDir();
+
+  StateSpec& state(StateIndex i) { return model_.definition.states[static_cast<std::size_t>(i)]; }
+  std::string StateWhere(StateIndex s) { return "state " + Quote(state(s).id); }
+
+  std::string text_;
+  std::string file_;
+  SourceText source_;
+  const LoadOptions& options_;
+  Model model_;
+  Diagnostics diag_;
+  std::optional<std::string> actions_dir_;
+  std::set<std::pair<int, int>> checked_maps_;
+};
+
+// ---------------------------------------------------------------------------------------------------
+// Generic helpers
+
+std::vector<Entry> Loader::Entries(const YAML::Node& map) {
+  std::vector<Entry> entries;
+  for (auto it = map.begin(); it != map.end(); ++it) {
+    if (!it->first.IsScalar()) {
+      WrongType(At(it->first), "a key", "plain text", it->first);
+      continue;
+    }
+    entries.push_back(Entry{it->first.Scalar(), it->first, it->second, At(it->first)});
+  }
+  return entries;
+}
+
+void Loader::CheckDuplicateKeys(const YAML::Node& node) {
+  if (node.IsMap()) {
+    const YAML::Mark mark = node.Mark();
+    if (!checked_maps_.insert({mark.line, mark.column}).second) return;  // an alias seen before
+    std::vector<std::pair<std::string, YAML::Mark>> seen;
+    for (auto it = node.begin(); it != node.end(); ++it) {
+      if (it->first.IsScalar()) {
+        const std::string& key = it->first.Scalar();
+        for (const auto& [k, first] : seen) {
+          if (k == key) {
+            diag_.Error(At(it->first), "duplicate-key",
+                        "key " + Quote(key) + " is written twice in this map (first at line " +
+                            std::to_string(first.line + 1) + ", column " + std::to_string(first.column + 1) +
+                            "); YAML would silently keep only the last one, so merge the two or rename one");
+            break;
+          }
+        }
+        seen.emplace_back(key, it->first.Mark());
+      }
+      CheckDuplicateKeys(it->second);
+    }
+  } else if (node.IsSequence()) {
+    for (const auto& item : node) CheckDuplicateKeys(item);
+  }
+}
+
+void Loader::UnknownKey(const Entry& e, const std::string& where, const std::vector<std::string>& allowed) {
+  const std::string hint = DidYouMean(e.key, allowed);
+  diag_.Error(e.key_at, "unknown-key",
+              "unknown key " + Quote(e.key) + " in " + where +
+                  (hint.empty() ? "; the keys allowed here are: " + Join(allowed) : hint));
+}
+
+void Loader::WrongType(const SourceLocation& at, const std::string& what, const std::string& expected,
+                       const YAML::Node& found) {
+  diag_.Error(at, "wrong-type", what + " must be " + expected + ", but it is " + Describe(found));
+}
+
+bool Loader::ReadText(const Entry& e, const std::string& what, std::string* out) {
+  if (!IsText(e.value)) {
+    WrongType(ValueAt(e), what, "text", e.value);
+    return false;
+  }
+  *out = e.value.Scalar();
+  return true;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Lua snippets
+
+LuaCode Loader::MakeLua(const YAML::Node& node, lua::SyntaxKind kind, const std::string& what, bool guard) {
+  bool block = false;
+  LuaCode code;
+  code.source = node.Scalar();
+  code.location = TextStart(source_, node, &block);
+  code.chunk_name = "=" + file_;
+  CheckLua(code, block, kind, what, guard);
+  if (kind == lua::SyntaxKind::kStatements) ScanEmits(code, block);
+  return code;
+}
+
+void Loader::CheckLua(const LuaCode& code, bool block, lua::SyntaxKind kind, const std::string& what,
+                      bool guard) {
+  const std::string& file = code.location.file;
+  const lua::Chunk chunk{code.source, file, code.location.line};
+  const auto error = lua::CheckSyntax(chunk, kind);
+  if (!error) return;
+  if (kind == lua::SyntaxKind::kExpression &&
+      !lua::CheckSyntax(chunk, lua::SyntaxKind::kStatements).has_value()) {
+    if (guard) {
+      diag_.Error(code.location, "guard-not-expression",
+                  "guard \"" + Shorten(code.source) +
+                      "\" is a statement, not an expression: a guard is a condition that is true or false, "
+                      "e.g. \"ctx.total > 100\" (compare with '==', not '='; no 'return')");
+    } else {
+      diag_.Error(code.location, "lua-syntax",
+                  what + " must be a Lua expression, but \"" + Shorten(code.source) +
+                      "\" is a statement; write the value itself (no '=' or 'return'), or use a "
+                      "'lua:' action for statements");
+    }
+    return;
+  }
+  int last_line = code.location.line;
+  for (std::size_t i = 0; i + 1 < code.source.size(); ++i) {
+    if (code.source[i] == '\n') ++last_line;
+  }
+  int line = error->line == 0 ? code.location.line : error->line;
+  line = std::clamp(line, code.location.line, last_line);
+  const int column = (line == code.location.line || block) ? code.location.column : 1;
+  std::string message = "Lua syntax error in " + what + ": " + error->message;
+  if (kind == lua::SyntaxKind::kExpression && !guard) {
+    message += " (every string here is a Lua expression: write text with Lua quotes inside, "
+               "e.g. \"'won'\")";
+  }
+  diag_.Error(SourceLocation{file, line, column}, "lua-syntax", message);
+}
+
+void Loader::ScanEmits(const LuaCode& code, bool block) {
+  const std::string& src = code.source;
+  for (auto it = std::sregex_iterator(src.begin(), src.end(), LuaEmitCall()); it != std::sregex_iterator();
+       ++it) {
+    const auto& m = *it;
+    const std::size_t offset = static_cast<std::size_t>(m.position(3)) - 1;  // the opening quote
+    int line = code.location.line;
+    std::size_t line_start = 0;
+    for (std::size_t i = 0; i < offset; ++i) {
+      if (src[i] == '\n') {
+        ++line;
+        line_start = i + 1;
+      }
+    }
+    const int base = (line == code.location.line || block) ? code.location.column : 1;
+    model_.emits.push_back(
+        EmitRef{m.str(3), SourceLocation{code.location.file, line, base + static_cast<int>(offset - line_start)}});
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Top level
+
+void Loader::ParseTop(const YAML::Node& root) {
+  Definition& d = model_.definition;
+  StateSpec root_state;
+  root_state.kind = StateKind::kCompound;
+  root_state.location = root.IsDefined() && !root.IsNull() ? At(root) : source_.At(1, 1);
+  d.states.push_back(root_state);
+
+  if (!root.IsMap()) {
+    if (!root.IsDefined() || root.IsNull()) {
+      diag_.Error(source_.At(1, 1), "wrong-type",
+                  "the file is empty; a workflow is a map with apiVersion: nurt/v1, kind: Machine, name, "
+                  "version and states");
+    } else {
+      WrongType(At(root), "a workflow file", "a map (apiVersion, kind, name, version, states, …)", root);
+    }
+    return;
+  }
+
+  std::set<std::string> present;
+  for (const Entry& e : Entries(root)) {
+    present.insert(e.key);
+    if (e.key == "apiVersion") {
+      if (e.value.IsMap() || e.value.IsSequence()) {
+        WrongType(ValueAt(e), "apiVersion", "text (nurt/v1)", e.value);
+      } else if (!IsText(e.value) || e.value.Scalar() != "nurt/v1") {
+        diag_.Error(ValueAt(e), "bad-value",
+                    "apiVersion " + Quote(e.value.Scalar()) + " is not supported; write apiVersion: nurt/v1");
+      } else {
+        d.api_version = e.value.Scalar();
+      }
+    } else if (e.key == "kind") {
+      if (e.value.IsMap() || e.value.IsSequence()) {
+        WrongType(ValueAt(e), "kind", "text (Machine)", e.value);
+      } else if (IsText(e.value) && e.value.Scalar() == "Rules") {
+        diag_.Error(ValueAt(e), "bad-value",
+                    "kind 'Rules' is not supported yet (it comes with the rules engine); a workflow file is "
+                    "kind: Machine");
+      } else if (!IsText(e.value) || e.value.Scalar() != "Machine") {
+        diag_.Error(ValueAt(e), "bad-value",
+                    "kind " + Quote(e.value.Scalar()) + " is not supported" +
+                        DidYouMean(e.value.Scalar(), {"Machine"}) + "; write kind: Machine");
+      }
+    } else if (e.key == "name") {
+      std::string name;
+      if (ReadText(e, "name", &name)) {
+        if (!std::regex_match(name, MachineNamePattern())) {
+          diag_.Error(ValueAt(e), "bad-value",
+                      "machine name " + Quote(name) +
+                          " must start with a lower-case letter and use only a-z, 0-9, '_', '.' and '-'");
+        }
+        d.name = name;
+      }
+    } else if (e.key == "version") {
+      const Json v = e.value.IsScalar() ? ToJson(e.value) : Json();
+      const bool integral = v.is_number_integer() ||
+                            (v.is_number_float() && v.get<double>() == static_cast<double>(static_cast<std::int64_t>(v.get<double>())));
+      if (!integral) {
+        WrongType(ValueAt(e), "version", "a whole number (1, 2, …)", e.value);
+      } else {
+        const std::int64_t version =
+            v.is_number_integer() ? v.get<std::int64_t>() : static_cast<std::int64_t>(v.get<double>());
+        if (version < 1) {
+          diag_.Error(ValueAt(e), "bad-value",
+                      "version must be a positive whole number (1, 2, …), not " + std::to_string(version));
+        } else {
+          d.version = version;
+        }
+      }
+    } else if (e.key == "description") {
+      ReadText(e, "description", &d.description);
+    } else if (e.key == "context") {
+      ParseContext(e);
+    } else if (e.key == "initial") {
+      std::string id;
+      if (ReadText(e, "the machine's initial", &id)) {
+        model_.initials.push_back(InitialRef{kRootState, id, ValueAt(e)});
+      }
+    } else if (e.key == "states") {
+      ParseChildStates(e, kRootState);
+    } else {
+      UnknownKey(e, "the machine", kTopKeys);
+    }
+  }
+  for (const char* required : {"apiVersion", "kind", "name", "version", "states"}) {
+    if (present.count(required)) continue;
+    std::string what;
+    if (std::string(required) == "apiVersion") what = "add apiVersion: nurt/v1";
+    if (std::string(required) == "kind") what = "add kind: Machine";
+    if (std::string(required) == "name") what = "add name: <machine name>, e.g. name: invoice";
+    if (std::string(required) == "version") what = "add version: 1";
+    if (std::string(required) == "states") what = "add states: with at least one state";
+    diag_.Error(d.states[0].location, "missing-key",
+                std::string("the machine has no '") + required + "' (required); " + what);
+  }
+  if (!present.count("context")) model_.context_initial_at = d.states[0].location;
+}
+
+void Loader::ParseContext(const Entry& e) {
+  model_.context_initial_at = e.key_at;
+  if (!e.value.IsMap()) {
+    WrongType(ValueAt(e), "context", "a map with 'initial' and/or 'schema'", e.value);
+    return;
+  }
+  for (const Entry& c : Entries(e.value)) {
+    if (c.key == "initial") {
+      model_.context_initial_at = c.key_at;
+      if (!c.value.IsMap()) {
+        WrongType(ValueAt(c), "context.initial", "a map of field → initial value", c.value);
+        continue;
+      }
+      model_.context_initial = c.value;
+      model_.definition.initial_context = ToJson(c.value);
+    } else if (c.key == "schema") {
+      model_.context_schema_at = c.key_at;
+      if (!c.value.IsMap()) {
+        WrongType(ValueAt(c), "context.schema", "a JSON Schema written as a map (type: object, …)", c.value);
+        continue;
+      }
+      model_.context_schema = c.value;
+      model_.definition.context_schema = ToJson(c.value);
+    } else {
+      UnknownKey(c, "context", kContextKeys);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// States
+
+void Loader::ParseChildStates(const Entry& e, StateIndex parent) {
+  const std::string owner = parent == kRootState ? "the machine" : StateWhere(parent);
+  if (!e.value.IsMap()) {
+    WrongType(ValueAt(e), "'states' of " + owner, "a map of state id → state", e.value);
+    return;
+  }
+  const std::vector<Entry> children = Entries(e.value);
+  if (children.empty()) {
+    diag_.Error(ValueAt(e), "bad-value", "'states' of " + owner + " is empty; give it at least one state");
+    return;
+  }
+  const std::int32_t depth = state(parent).depth + 1;
+  for (const Entry& child : children) ParseState(child, parent, depth);
+}
+
+void Loader::ParseState(const Entry& e, StateIndex parent, std::int32_t depth) {
+  const auto index = static_cast<StateIndex>(model_.definition.states.size());
+  {
+    StateSpec spec;
+    spec.id = e.key;
+    spec.parent = parent;
+    spec.depth = depth;
+    spec.location = e.key_at;
+    model_.definition.states.push_back(std::move(spec));
+    state(parent).children.push_back(index);
+  }
+  const std::string where = StateWhere(index);
+  if (!std::regex_match(e.key, StateIdPattern())) {
+    diag_.Error(e.key_at, "bad-value",
+                "state id " + Quote(e.key) +
+                    " must start with a letter or '_' and use only letters, digits, '_', '.' and '-'");
+  }
+  if (e.value.IsNull()) return;  // `done:` — an atomic state with nothing else
+  if (!e.value.IsMap()) {
+    WrongType(ValueAt(e), where, "a map (type, on, entry, …) or empty", e.value);
+    return;
+  }
+  const std::vector<Entry> entries = Entries(e.value);
+  const Entry* type_entry = nullptr;
+  const Entry* states_entry = nullptr;
+  for (const Entry& x : entries) {
+    if (x.key == "type") type_entry = &x;
+    if (x.key == "states") states_entry = &x;
+  }
+
+  StateKind kind = states_entry ? StateKind::kCompound : StateKind::kAtomic;
+  bool explicit_atomic = false;
+  if (type_entry) {
+    const YAML::Node& v = type_entry->value;
+    const std::string text = IsText(v) ? v.Scalar() : std::string();
+    if (text == "atomic") {
+      kind = StateKind::kAtomic;
+      explicit_atomic = true;
+    } else if (text == "compound") {
+      kind = StateKind::kCompound;
+    } else if (text == "parallel") {
+      kind = StateKind::kParallel;
+    } else if (text == "final") {
+      kind = StateKind::kFinal;
+    } else if (v.IsMap() || v.IsSequence()) {
+      WrongType(ValueAt(*type_entry), "'type' of " + where, "one of " + Join(kStateTypes), v);
+    } else {
+      diag_.Error(ValueAt(*type_entry), "bad-value",
+                  "unknown state type " + Quote(v.Scalar()) + " for " + where +
+                      DidYouMean(v.Scalar(), kStateTypes) + " (allowed: " + Join(kStateTypes) + ")");
+    }
+  }
+  state(index).kind = kind;
+  if (explicit_atomic && states_entry) {
+    diag_.Error(states_entry->key_at, "bad-value",
+                where + " has 'states', so it cannot be 'type: atomic'; make it compound or parallel, or "
+                        "remove 'states'");
+  }
+
+  for (const Entry& x : entries) {
+    if (x.key == "type") {
+      continue;
+    } else if (x.key == "description") {
+      std::string text;
+      if (ReadText(x, "'description' of " + where, &text)) state(index).description = text;
+    } else if (x.key == "initial") {
+      if (kind != StateKind::kCompound) {
+        const std::string why = kind == StateKind::kParallel
+                                    ? "a parallel state enters all its regions at once"
+                                    : "only a compound state (one with 'states') has an initial child";
+        diag_.Error(x.key_at, "bad-initial", where + " cannot have 'initial': " + why + "; remove it");
+        continue;
+      }
+      std::string id;
+      if (ReadText(x, "'initial' of " + where, &id)) {
+        model_.initials.push_back(InitialRef{index, id, ValueAt(x)});
+      }
+    } else if (x.key == "states") {
+      if (kind == StateKind::kFinal) {
+        diag_.Error(x.key_at, "final-has-transitions",
+                    "final " + where + " cannot have child states: entering a final state ends its parent; "
+                                       "remove 'states' or 'type: final'");
+      }
+      ParseChildStates(x, index);
+    } else if (x.key == "entry") {
+      state(index).entry = ParseActions(x, "'entry' of " + where);
+    } else if (x.key == "exit") {
+      state(index).exit = ParseActions(x, "'exit' of " + where);
+    } else if (x.key == "on" || x.key == "always") {
+      if (kind == StateKind::kFinal) {
+        diag_.Error(x.key_at, "final-has-transitions",
+                    "final " + where + " cannot have '" + x.key +
+                        "' transitions: nothing happens after a final state is entered; remove '" + x.key +
+                        "' or 'type: final'");
+      }
+      if (x.key == "on") {
+        ParseOn(x, index);
+      } else {
+        ParseTransitions(x, index, "");
+      }
+    } else if (x.key == "output") {
+      if (kind != StateKind::kFinal) {
+        diag_.Error(x.key_at, "unknown-key",
+                    "'output' is only allowed on a final state, and " + where +
+                        " is not final; add 'type: final' or remove 'output'");
+      }
+      std::optional<ValueSpec> value;
+      std::vector<std::pair<std::string, ValueSpec>> fields;
+      bool is_map = false;
+      ParseData(x, "'output' of " + where, &value, &fields, &is_map);
+      StateSpec& s = state(index);
+      s.output_is_map = is_map;
+      s.output_fields = std::move(fields);
+      if (is_map) {
+        ValueSpec literal;
+        literal.literal = ToJson(x.value);
+        s.output = std::move(literal);
+      } else {
+        s.output = std::move(value);
+      }
+    } else {
+      UnknownKey(x, where, kStateKeys);
+    }
+  }
+
+  if ((kind == StateKind::kCompound || kind == StateKind::kParallel) && !states_entry) {
+    diag_.Error(e.key_at, "missing-key",
+                kind == StateKind::kParallel
+                    ? "parallel " + where + " has no 'states': add its regions (two or more states)"
+                    : "compound " + where + " has no 'states': add its child states, or remove 'type: compound'");
+  }
+  if (kind == StateKind::kParallel && state(index).children.size() == 1) {
+    diag_.Warning(e.key_at, "parallel-too-small",
+                  "parallel " + where +
+                      " has only one region; regions of a parallel state run side by side, so add another "
+                      "region or make it a compound state");
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Transitions
+
+void Loader::ParseOn(const Entry& e, StateIndex s) {
+  if (!e.value.IsMap()) {
+    WrongType(ValueAt(e), "'on' of " + StateWhere(s), "a map of event name → transition(s)", e.value);
+    return;
+  }
+  for (const Entry& x : Entries(e.value)) {
+    if (!std::regex_match(x.key, EventDescriptorPattern())) {
+      diag_.Error(x.key_at, "bad-value",
+                  "event name " + Quote(x.key) +
+                      " is not valid: use dot-separated words of letters, digits, '_' and '-' "
+                      "(e.g. payment.received), or '*' for every event");
+    }
+    ParseTransitions(x, s, x.key);
+  }
+}
+
+void Loader::ParseTransitions(const Entry& e, StateIndex s, const std::string& event) {
+  const std::string where =
+      event.empty() ? "'always' of " + StateWhere(s) : "transition " + Quote(event) + " of " + StateWhere(s);
+  const std::string expected = "a target state id, a transition map (target, guard, actions, type) or a "
+                               "list of them";
+  if (IsText(e.value)) {
+    AddShorthand(e.value, s, event, e.key_at);
+  } else if (e.value.IsMap()) {
+    ParseTransitionMap(e.value, s, event, e.key_at, where);
+  } else if (e.value.IsSequence()) {
+    if (e.value.size() == 0) {
+      diag_.Error(ValueAt(e), "bad-value", where + " is an empty list; give at least one transition");
+      return;
+    }
+    for (const auto& item : e.value) {
+      if (IsText(item)) {
+        AddShorthand(item, s, event, At(item));
+      } else if (item.IsMap()) {
+        ParseTransitionMap(item, s, event, At(item), where);
+      } else {
+        WrongType(At(item), "each item of " + where, "a target state id or a transition map", item);
+      }
+    }
+  } else {
+    WrongType(ValueAt(e), where, expected, e.value);
+  }
+}
+
+void Loader::AddShorthand(const YAML::Node& target, StateIndex s, const std::string& event,
+                          const SourceLocation& at) {
+  TransitionSpec t;
+  t.event = event;
+  t.source = s;
+  t.location = at;
+  t.target_ids.push_back(target.Scalar());
+  model_.targets.push_back(TargetRef{s, state(s).transitions.size(), target.Scalar(), At(target)});
+  state(s).transitions.push_back(std::move(t));
+}
+
+void Loader::ParseTransitionMap(const YAML::Node& map, StateIndex s, const std::string& event,
+                                const SourceLocation& at, const std::string& where) {
+  TransitionSpec t;
+  t.event = event;
+  t.source = s;
+  t.location = at;
+  const std::size_t transition_index = state(s).transitions.size();
+  for (const Entry& x : Entries(map)) {
+    if (x.key == "target") {
+      auto add = [&](const YAML::Node& node) {
+        t.target_ids.push_back(node.Scalar());
+        model_.targets.push_back(TargetRef{s, transition_index, node.Scalar(), At(node)});
+      };
+      if (IsText(x.value)) {
+        add(x.value);
+      } else if (x.value.IsSequence()) {
+        if (x.value.size() == 0) {
+          diag_.Error(ValueAt(x), "bad-value",
+                      "'target' of " + where + " is an empty list; name at least one state, or remove "
+                                               "'target' for a targetless transition");
+        }
+        for (const auto& item : x.value) {
+          if (IsText(item)) {
+            add(item);
+          } else {
+            WrongType(At(item), "each item of 'target' of " + where, "a state id", item);
+          }
+        }
+      } else {
+        WrongType(ValueAt(x), "'target' of " + where, "a state id or a list of state ids", x.value);
+      }
+    } else if (x.key == "guard") {
+      if (!IsText(x.value)) {
+        WrongType(ValueAt(x), "'guard' of " + where, "a Lua expression written as text, e.g. \"ctx.total > 0\"",
+                  x.value);
+        continue;
+      }
+      t.guard = MakeLua(x.value, lua::SyntaxKind::kExpression, "the guard of " + where, true);
+    } else if (x.key == "actions") {
+      t.actions = ParseActions(x, "'actions' of " + where);
+    } else if (x.key == "type") {
+      const std::string text = IsText(x.value) ? x.value.Scalar() : std::string();
+      if (text == "internal") {
+        t.internal = true;
+      } else if (text != "external") {
+        if (x.value.IsMap() || x.value.IsSequence()) {
+          WrongType(ValueAt(x), "'type' of " + where, "external or internal", x.value);
+        } else {
+          diag_.Error(ValueAt(x), "bad-value",
+                      "unknown transition type " + Quote(x.value.Scalar()) + DidYouMean(x.value.Scalar(), kTransitionTypes) +
+                          " (allowed: external, internal)");
+        }
+      }
+    } else {
+      UnknownKey(x, where, kTransitionKeys);
+    }
+  }
+  state(s).transitions.push_back(std::move(t));
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Actions and values
+
+std::vector<ActionSpec> Loader::ParseActions(const Entry& e, const std::string& where) {
+  std::vector<ActionSpec> actions;
+  if (!e.value.IsSequence()) {
+    WrongType(ValueAt(e), where, "a list of actions (each item like '- assign: {…}' or '- lua: …')", e.value);
+    return actions;
+  }
+  for (const auto& item : e.value) ParseAction(item, where, &actions);
+  return actions;
+}
+
+void Loader::ParseAction(const YAML::Node& item, const std::string& where, std::vector<ActionSpec>* out) {
+  if (!item.IsMap()) {
+    std::string expected = "a map with one key: assign, emit, spawn, lua or script";
+    if (IsText(item)) expected += " (to run Lua statements write '- lua: …')";
+    WrongType(At(item), "an action in " + where, expected, item);
+    return;
+  }
+  const std::vector<Entry> entries = Entries(item);
+  if (entries.size() != 1) {
+    std::vector<std::string> keys;
+    for (const auto& x : entries) keys.push_back(x.key);
+    diag_.Error(At(item), "bad-value",
+                entries.empty()
+                    ? "an action in " + where + " is empty; write one of assign, emit, spawn, lua or script"
+                    : "an action in " + where + " has " + std::to_string(entries.size()) + " keys (" +
+                          Join(keys) + "); an action has exactly one, so put each in its own list item");
+  }
+  for (const Entry& x : entries) {
+    ActionSpec action;
+    action.location = x.key_at;
+    if (x.key == "assign") {
+      action.kind = ActionSpec::Kind::kAssign;
+      ParseAssign(x, &action);
+    } else if (x.key == "emit") {
+      action.kind = ActionSpec::Kind::kEmit;
+      ParseEmit(x, &action);
+    } else if (x.key == "spawn") {
+      action.kind = ActionSpec::Kind::kSpawn;
+      ParseSpawn(x, &action);
+    } else if (x.key == "lua") {
+      action.kind = ActionSpec::Kind::kLua;
+      if (!IsText(x.value)) {
+        WrongType(ValueAt(x), "'lua'", "Lua statements written as text", x.value);
+        continue;
+      }
+      action.code = MakeLua(x.value, lua::SyntaxKind::kStatements, "'lua' action", false);
+    } else if (x.key == "script") {
+      action.kind = ActionSpec::Kind::kLua;
+      ParseScript(x, &action);
+    } else {
+      UnknownKey(x, "an action in " + where, kActionKeys);
+      continue;
+    }
+    out->push_back(std::move(action));
+  }
+}
+
+void Loader::ParseAssign(const Entry& e, ActionSpec* action) {
+  if (!e.value.IsMap()) {
+    WrongType(ValueAt(e), "'assign'", "a map of field → value, e.g. assign: { score: \"ctx.score + 1\" }",
+              e.value);
+    return;
+  }
+  const std::vector<Entry> fields = Entries(e.value);
+  if (fields.empty()) {
+    diag_.Error(ValueAt(e), "bad-value", "'assign' is empty; give at least one field → value");
+  }
+  for (const Entry& f : fields) {
+    if (!std::regex_match(f.key, AssignPathPattern())) {
+      diag_.Error(f.key_at, "bad-value",
+                  "assign path " + Quote(f.key) +
+                      " is not a field path: use names of letters, digits and '_' joined by dots, e.g. "
+                      "customer.name");
+    }
+    action->assignments.emplace_back(f.key, ParseValue(f.value, "the value of " + Quote(f.key)));
+  }
+}
+
+void Loader::ParseEmit(const Entry& e, ActionSpec* action) {
+  if (!e.value.IsMap()) {
+    WrongType(ValueAt(e), "'emit'", "a map, e.g. emit: { event: order.shipped, data: {…} }", e.value);
+    return;
+  }
+  bool has_event = false;
+  SourceLocation event_at;
+  for (const Entry& x : Entries(e.value)) {
+    if (x.key == "event") {
+      has_event = true;
+      std::string name;
+      if (!ReadText(x, "'event' of 'emit'", &name)) continue;
+      event_at = ValueAt(x);
+      if (!std::regex_match(name, EventNamePattern())) {
+        diag_.Error(event_at, "bad-value",
+                    "event name " + Quote(name) +
+                        " cannot be raised: use dot-separated words of letters, digits, '_' and '-' "
+                        "(e.g. order.shipped)");
+        continue;
+      }
+      action->event = name;
+    } else if (x.key == "data") {
+      ParseData(x, "'data' of 'emit'", &action->data, &action->data_fields, &action->data_is_map);
+    } else if (x.key == "to") {
+      action->to = ParseValue(x.value, "'to' of 'emit'");
+    } else {
+      UnknownKey(x, "'emit'", kEmitKeys);
+    }
+  }
+  if (!has_event) {
+    diag_.Error(e.key_at, "missing-key", "'emit' has no 'event': add the name of the event to raise");
+  }
+  if (!action->event.empty() && !action->to) model_.emits.push_back(EmitRef{action->event, event_at});
+}
+
+void Loader::ParseSpawn(const Entry& e, ActionSpec* action) {
+  if (!e.value.IsMap()) {
+    WrongType(ValueAt(e), "'spawn'", "a map, e.g. spawn: { machine: invoice, data: {…} }", e.value);
+    return;
+  }
+  bool has_machine = false;
+  for (const Entry& x : Entries(e.value)) {
+    if (x.key == "machine") {
+      has_machine = true;
+      std::string name;
+      if (!ReadText(x, "'machine' of 'spawn'", &name)) continue;
+      if (!std::regex_match(name, MachineNamePattern())) {
+        diag_.Error(ValueAt(x), "bad-value",
+                    "machine name " + Quote(name) +
+                        " must start with a lower-case letter and use only a-z, 0-9, '_', '.' and '-'");
+        continue;
+      }
+      action->machine = name;
+    } else if (x.key == "data") {
+      ParseData(x, "'data' of 'spawn'", &action->data, &action->data_fields, &action->data_is_map);
+    } else if (x.key == "key") {
+      action->key = ParseValue(x.value, "'key' of 'spawn'");
+    } else if (x.key == "id") {
+      action->id = ParseValue(x.value, "'id' of 'spawn'");
+    } else {
+      UnknownKey(x, "'spawn'", kSpawnKeys);
+    }
+  }
+  if (!has_machine) {
+    diag_.Error(e.key_at, "missing-key", "'spawn' has no 'machine': add the name of the machine to start");
+  }
+}
+
+void Loader::ParseData(const Entry& e, const std::string& what, std::optional<ValueSpec>* value,
+                       std::vector<std::pair<std::string, ValueSpec>>* fields, bool* is_map) {
+  if (e.value.IsMap()) {
+    *is_map = true;
+    for (const Entry& f : Entries(e.value)) {
+      fields->emplace_back(f.key, ParseValue(f.value, "field " + Quote(f.key) + " of " + what));
+    }
+    return;
+  }
+  *value = ParseValue(e.value, what);
+}
+
+ValueSpec Loader::ParseValue(const YAML::Node& node, const std::string& what) {
+  ValueSpec v;
+  if (IsText(node)) {
+    v.is_expression = true;
+    v.expression = MakeLua(node, lua::SyntaxKind::kExpression, what, false);
+  } else {
+    v.literal = ToJson(node);
+  }
+  return v;
+}
+
+std::string Loader::ActionsDir() {
+  if (actions_dir_) return *actions_dir_;
+  if (!options_.actions_dir.empty()) {
+    actions_dir_ = NormalizePath(options_.actions_dir);
+  } else {
+    // <dir>/../actions, then <dir>/actions, then the `actions/` folder next to each further ancestor
+    // (workflows/<area>/x.yaml -> actions/); when none exists, <dir>/../actions (for the message).
+    const std::string dir = DirName(file_);
+    const std::string next_to_folder = NormalizePath(JoinPath(dir, "../actions"));
+    std::vector<std::string> candidates = {next_to_folder, NormalizePath(JoinPath(dir, "actions"))};
+    std::string up = "../..";
+    for (int level = 0; level < 8; ++level, up += "/..") {
+      const std::string candidate = NormalizePath(JoinPath(dir, up + "/actions"));
+      if (candidate == candidates.back()) break;  // reached the file system root
+      candidates.push_back(candidate);
+    }
+    actions_dir_ = next_to_folder;
+    for (const auto& candidate : candidates) {
+      if (IsDirectory(candidate)) {
+        actions_dir_ = candidate;
+        break;
+      }
+    }
+  }
+  return *actions_dir_;
+}
+
+void Loader::ParseScript(const Entry& e, ActionSpec* action) {
+  std::string path;
+  if (!ReadText(e, "'script'", &path)) return;
+  action->script_path = path;
+  const SourceLocation at = ValueAt(e);
+  std::optional<std::string> content;
+  std::string shown;
+  if (!IsInsideRelative(path)) {
+    diag_.Error(at, "script-not-found",
+                "script path " + Quote(path) +
+                    " must be a relative path inside the actions/ folder (no leading '/', no '..' out of it)");
+    return;
+  }
+  if (options_.scripts != nullptr) {
+    shown = NormalizePath(JoinPath("actions", path));
+    for (const auto& [p, text] : *options_.scripts) {
+      if (p == path) content = text;
+    }
+    if (!content) {
+      diag_.Error(at, "script-not-found",
+                  "script " + Quote(path) + " is not among the scripts stored with this definition");
+      return;
+    }
+  } else {
+    shown = NormalizePath(JoinPath(ActionsDir(), path));
+    content = ReadRegularFile(shown);
+    if (!content) {
+      diag_.Error(at, "script-not-found",
+                  "script " + Quote(path) + " not found: there is no file " + shown +
+                      " (scripts are resolved in " + ActionsDir() + ")");
+      return;
+    }
+  }
+  action->code.source = *content;
+  action->code.chunk_name = "=" + shown;
+  action->code.location = SourceLocation{shown, 1, 1};
+  CheckLua(action->code, true, lua::SyntaxKind::kStatements, "script " + Quote(path), false);
+  ScanEmits(action->code, true);
+  auto& scripts = model_.definition.scripts;
+  const bool known = std::any_of(scripts.begin(), scripts.end(), [&](const auto& s) { return s.first == path; });
+  if (!known) scripts.emplace_back(path, *content);
+}
+
+// ---------------------------------------------------------------------------------------------------
+
+LoadResult Loader::Run() {
+  Definition& d = model_.definition;
+  d.source_file = file_;
+  d.source_text = text_;
+
+  std::vector<YAML::Node> docs;
+  try {
+    docs = YAML::LoadAll(text_);
+  } catch (const YAML::Exception& e) {
+    diag_.Error(source_.At(e.mark), "yaml-syntax",
+                "invalid YAML: " + e.msg +
+                    " (check the indentation, unclosed quotes or brackets, and ': ' inside unquoted text)");
+    return LoadResult{nullptr, std::move(diag_.items())};
+  }
+  if (docs.size() > 1) {
+    diag_.Error(At(docs[1]), "yaml-syntax",
+                "a second YAML document starts here (after '---'); a workflow file holds one machine, so "
+                "move it to its own file");
+  }
+  const YAML::Node root = docs.empty() ? YAML::Node() : docs[0];
+  try {
+    CheckDuplicateKeys(root);
+    ParseTop(root);
+    ResolveReferences(model_, diag_);
+    CheckReachability(model_, diag_);
+    CheckEmittedEvents(model_, diag_);
+    CheckContextSchema(model_, source_, diag_);
+  } catch (const YAML::Exception& e) {
+    diag_.Error(source_.At(e.mark), "yaml-syntax", "cannot read this YAML: " + e.msg);
+  }
+
+  std::int32_t order = 0;
+  for (auto& s : d.states) {
+    for (auto& t : s.transitions) t.document_order = order++;
+  }
+
+  LoadResult result;
+  result.diagnostics = std::move(diag_.items());
+  std::stable_sort(result.diagnostics.begin(), result.diagnostics.end(),
+                   [this](const Diagnostic& a, const Diagnostic& b) {
+                     const bool a_other = a.location.file != file_;
+                     const bool b_other = b.location.file != file_;
+                     if (a_other != b_other) return !a_other;
+                     if (a.location.file != b.location.file) return a.location.file < b.location.file;
+                     if (a.location.line != b.location.line) return a.location.line < b.location.line;
+                     return a.location.column < b.location.column;
+                   });
+  if (!HasErrors(result.diagnostics)) {
+    result.definition = std::make_shared<const Definition>(std::move(model_.definition));
+  }
+  return result;
+}
+
+}  // namespace
+}  // namespace internal
+
+LoadResult LoadMachineText(const std::string& text, const std::string& file_name, const LoadOptions& options) {
+  internal::Loader loader(text, file_name, options);
+  return loader.Run();
+}
+
+LoadResult LoadMachineFile(const std::string& path, const LoadOptions& options) {
+  auto text = internal::ReadRegularFile(path);
+  if (!text) {
+    LoadResult result;
+    result.diagnostics.push_back(Diagnostic{SourceLocation{path, 0, 0}, Severity::kError, "unreadable-file",
+                                            "cannot read " + path +
+                                                ": it does not exist, is not a regular file or is not readable"});
+    return result;
+  }
+  return LoadMachineText(*text, path, options);
+}
+
+}  // namespace nurt::dsl

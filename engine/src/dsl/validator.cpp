@@ -91,7 +91,7 @@ void ResolveReferences(Model& model, Diagnostics& diagnostics) {
                         "initial state " + Quote(ref.id) + " is not a " +
                             (ref.state == kRootState ? std::string("top-level state")
                                                      : "child of " + Quote(d.state(ref.state).id)) +
-                            "; `initial` must name one of " +
+                            "; 'initial' must name one of " +
                             (ref.state == kRootState ? std::string("the top-level states")
                                                      : "its own children") +
                             ": " + JoinIds(children));
@@ -191,6 +191,15 @@ void CheckReachability(const Model& model, Diagnostics& diagnostics) {
     if (parent != kNoState && !entered[static_cast<std::size_t>(parent)]) continue;  // reported above
     const StateSpec& s = d.states[i];
     if (d.Find(s.id) != static_cast<StateIndex>(i)) continue;  // a duplicate id: already an error
+    if (parent != kRootState && d.state(parent).initial == static_cast<StateIndex>(i)) {
+      diagnostics.Warning(s.location, "unreachable-state",
+                          "state " + Quote(s.id) + " is never entered: it is the initial state of " +
+                              Quote(d.state(parent).id) + ", but every transition into " +
+                              Quote(d.state(parent).id) +
+                              " targets another state inside it; target " + Quote(d.state(parent).id) +
+                              " itself somewhere, or remove " + Quote(s.id));
+      continue;
+    }
     diagnostics.Warning(s.location, "unreachable-state",
                         "state " + Quote(s.id) + " is never entered: no transition from a reachable state "
                         "targets it" + (s.children.empty() ? std::string() : " or a state inside it") +

@@ -40,9 +40,10 @@ struct LuaCode {
 };
 
 // A value that is either a literal JSON value or a Lua expression evaluated at run time.
-// In the YAML every string is an expression; numbers, booleans, null, lists and maps are literals (a
-// map or list may contain expressions in its string leaves only when it is `emit.data`/`spawn.data`:
-// see docs/dsl.md "Values").
+// In the YAML every string is an expression; numbers, booleans, null, lists and maps are literals (see
+// docs/dsl.md "Values"). A literal list or map is taken as is: its strings are text, not expressions. A
+// map given for `emit.data`/`spawn.data`/`output` is different — each of its fields is a value of its own:
+// see ActionSpec::data_fields and StateSpec::output_fields.
 struct ValueSpec {
   bool is_expression = false;
   LuaCode expression;  // when is_expression

@@ -28,7 +28,9 @@ struct LoadOptions {
 
 struct LoadResult {
   std::shared_ptr<const Definition> definition;  // null when diagnostics contain an error
-  std::vector<Diagnostic> diagnostics;           // errors and warnings, sorted by line then column
+  // Errors and warnings, sorted by line then column: first those in the workflow file, then those in
+  // `script:` files (lua-syntax, unhandled-event), by file name.
+  std::vector<Diagnostic> diagnostics;
 };
 
 // Reads and validates one file. File-system errors become a diagnostic at file:0:0.

@@ -3,7 +3,8 @@
 // status, output and the transitions taken. Each test ends by replaying the event log of every instance
 // it touched and comparing with the stored snapshot, after every event and at the end.
 //
-// The files are loaded with the repository's actions/ folder for `script:` (see LoadOptions below).
+// The files are loaded the way `nurt` loads them (default LoadOptions: `script:` paths resolve to the
+// repository's actions/, also from examples/features/ and workflows/installation/).
 
 #include <gtest/gtest.h>
 
@@ -36,14 +37,6 @@ std::vector<std::string> MachineFiles() {
     if (listed.ok()) files.insert(files.end(), listed->begin(), listed->end());
   }
   return files;
-}
-
-// `script:` paths name files under the repository's actions/ folder (actions/<process>/*.lua), also for
-// machines kept one folder deeper (examples/features/, workflows/installation/).
-dsl::LoadOptions LoadOptionsForRepository() {
-  dsl::LoadOptions options;
-  options.actions_dir = kRoot + "/actions";
-  return options;
 }
 
 std::string Join(const std::vector<std::string>& items, const char* sep) {
@@ -80,7 +73,7 @@ class ExamplesTest : public ::testing::Test {
     ASSERT_TRUE(e.ok()) << e.status();
     engine_ = std::move(e).value();
     for (const auto& file : MachineFiles()) {
-      const dsl::LoadResult r = dsl::LoadMachineFile(file, LoadOptionsForRepository());
+      const dsl::LoadResult r = dsl::LoadMachineFile(file);
       ASSERT_NE(r.definition, nullptr) << file << " does not load";
       ASSERT_TRUE(engine_->Publish(kOrg, *r.definition).ok()) << file;
     }
@@ -188,7 +181,7 @@ class ExamplesTest : public ::testing::Test {
 TEST_F(ExamplesTest, EveryFileLoadsWithoutDiagnosticsAndMachineNamesAreUnique) {
   std::map<std::string, std::string> names;
   for (const auto& file : MachineFiles()) {
-    const dsl::LoadResult r = dsl::LoadMachineFile(file, LoadOptionsForRepository());
+    const dsl::LoadResult r = dsl::LoadMachineFile(file);
     for (const auto& d : r.diagnostics) ADD_FAILURE() << d.ToString();
     ASSERT_NE(r.definition, nullptr) << file;
     auto [it, inserted] = names.emplace(r.definition->name, file);

@@ -7,7 +7,8 @@ Prints, per file, either
 or one line per problem the schema finds:
   INVALID <file> <line>:<col>-<line>:<col> <json pointer>: <message>
 where the range (1-based, inclusive) is the YAML text the problem is about: for an unknown or badly named
-key the key itself, otherwise the offending value together with its key. anyOf/oneOf failures are
+key the key itself, for a missing key the key of the object that lacks it (or the object's first
+character), otherwise the offending value together with its key. anyOf/oneOf failures are
 reported through the branches that got past the type check (a transition written as a map is reported
 with the map branch's errors, not "is not of type 'string'"), so each range is as narrow as possible.
 or, when the file is not readable YAML,
@@ -153,6 +154,12 @@ def ranges(root, error):
         keys = [k for k, _ in node.value if isinstance(k, yaml.ScalarNode) and k.value == error.instance]
         if keys:
             return [span(k.start_mark, k.end_mark) for k in keys]
+    if error.validator == "required":
+        # About the object as a whole: its key (or, without one, where the object starts), not all its text.
+        if key is not None:
+            return [span(key.start_mark, key.end_mark)]
+        at = node.start_mark
+        return [f"{at.line + 1}:{at.column + 1}-{at.line + 1}:{at.column + 1}"]
     start = key.start_mark if key is not None else node.start_mark
     return [span(start, node.end_mark)]
 

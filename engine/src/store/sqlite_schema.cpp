@@ -1,0 +1,205 @@
+#include "store/sqlite_schema.hpp"
+
+#include <string>
+
+namespace nurt::store::sqlite {
+namespace {
+
+// Migration 1: the first schema. docs/store.md describes every table, column and index; keep the
+// two in step. Every table is STRICT (a column holds only its declared type) and every row carries
+// org_id.
+constexpr const char* kMigration1 = R"sql(
+CREATE TABLE definitions (
+  org_id       TEXT    NOT NULL,
+  name         TEXT    NOT NULL,
+  version      INTEGER NOT NULL CHECK (version >= 1),
+  source_file  TEXT    NOT NULL,
+  source_text  TEXT    NOT NULL,
+  scripts      TEXT    NOT NULL,
+  content_hash TEXT    NOT NULL,
+  created_at   INTEGER NOT NULL,
+  PRIMARY KEY (org_id, name, version)
+) STRICT;
+
+CREATE TABLE instances (
+  org_id          TEXT    NOT NULL,
+  id              TEXT    NOT NULL,
+  machine         TEXT    NOT NULL,
+  machine_version INTEGER NOT NULL,
+  run_status      TEXT    NOT NULL,
+  state           TEXT    NOT NULL,
+  snapshot        TEXT    NOT NULL,
+  version         INTEGER NOT NULL CHECK (version >= 1),
+  created_at      INTEGER NOT NULL,
+  updated_at      INTEGER NOT NULL,
+  PRIMARY KEY (org_id, id)
+) STRICT;
+CREATE INDEX instances_by_machine ON instances (org_id, machine, id);
+CREATE INDEX instances_by_run_status ON instances (org_id, run_status, id);
+
+CREATE TABLE instance_states (
+  org_id      TEXT NOT NULL,
+  state       TEXT NOT NULL,
+  instance_id TEXT NOT NULL,
+  PRIMARY KEY (org_id, state, instance_id),
+  FOREIGN KEY (org_id, instance_id) REFERENCES instances (org_id, id)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE events (
+  org_id          TEXT    NOT NULL,
+  instance_id     TEXT    NOT NULL,
+  sequence        INTEGER NOT NULL CHECK (sequence >= 1),
+  id              TEXT    NOT NULL,
+  type            TEXT    NOT NULL,
+  occurred_at     INTEGER NOT NULL,
+  actor           TEXT    NOT NULL,
+  entity_type     TEXT    NOT NULL,
+  payload         TEXT    NOT NULL,
+  schema_version  INTEGER NOT NULL,
+  trace_id        TEXT    NOT NULL,
+  causation_id    TEXT    NOT NULL,
+  idempotency_key TEXT    NOT NULL,
+  PRIMARY KEY (org_id, instance_id, sequence),
+  FOREIGN KEY (org_id, instance_id) REFERENCES instances (org_id, id)
+) STRICT;
+CREATE UNIQUE INDEX events_by_id ON events (org_id, id);
+
+CREATE TABLE transitions (
+  org_id         TEXT    NOT NULL,
+  instance_id    TEXT    NOT NULL,
+  event_sequence INTEGER NOT NULL,
+  step           INTEGER NOT NULL CHECK (step >= 0),
+  event          TEXT    NOT NULL,
+  from_states    TEXT    NOT NULL,
+  to_states      TEXT    NOT NULL,
+  source         TEXT    NOT NULL,
+  targets        TEXT    NOT NULL,
+  detail         TEXT    NOT NULL,
+  PRIMARY KEY (org_id, instance_id, event_sequence, step),
+  FOREIGN KEY (org_id, instance_id, event_sequence)
+    REFERENCES events (org_id, instance_id, sequence)
+) STRICT;
+
+CREATE TABLE outbox (
+  org_id          TEXT    NOT NULL,
+  id              TEXT    NOT NULL,
+  instance_id     TEXT    NOT NULL,
+  event_sequence  INTEGER NOT NULL,
+  kind            TEXT    NOT NULL,
+  payload         TEXT    NOT NULL,
+  idempotency_key TEXT    NOT NULL CHECK (idempotency_key <> ''),
+  created_at      INTEGER NOT NULL,
+  status          TEXT    NOT NULL CHECK (status IN ('pending', 'done', 'failed')),
+  result          TEXT    NOT NULL,
+  updated_at      INTEGER NOT NULL,
+  PRIMARY KEY (org_id, id),
+  FOREIGN KEY (org_id, instance_id) REFERENCES instances (org_id, id)
+) STRICT;
+CREATE UNIQUE INDEX outbox_by_idempotency_key ON outbox (org_id, idempotency_key);
+CREATE INDEX outbox_pending ON outbox (created_at, id) WHERE status = 'pending';
+
+CREATE TABLE idempotency (
+  org_id          TEXT    NOT NULL,
+  instance_id     TEXT    NOT NULL,
+  idempotency_key TEXT    NOT NULL,
+  request_hash    TEXT    NOT NULL,
+  response        TEXT    NOT NULL,
+  created_at      INTEGER NOT NULL,
+  PRIMARY KEY (org_id, instance_id, idempotency_key)
+) STRICT;
+)sql";
+
+constexpr const char* kCreateMigrationsTable = R"sql(
+CREATE TABLE IF NOT EXISTS schema_migrations (
+  version    INTEGER PRIMARY KEY,
+  name       TEXT    NOT NULL,
+  applied_at INTEGER NOT NULL
+) STRICT;
+)sql";
+
+constexpr const char* kApplicationIdSql = "PRAGMA application_id";
+constexpr const char* kCountTablesSql =
+    "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'";
+constexpr const char* kHasMigrationsTableSql =
+    "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'";
+constexpr const char* kCurrentVersionSql =
+    "SELECT coalesce(max(version), 0) FROM schema_migrations";
+// applied_at comes from the database's clock: it is for operators, never read by nurt.
+constexpr const char* kRecordMigrationSql =
+    "INSERT INTO schema_migrations (version, name, applied_at) "
+    "VALUES (?1, ?2, CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER))";
+
+Result<std::int64_t> ScalarInt(Connection* conn, const char* sql, std::string_view what) {
+  NURT_ASSIGN_OR_RETURN(Query q, conn->Prepare(sql));
+  NURT_ASSIGN_OR_RETURN(bool row, q.Next(what));
+  if (!row) return Status::Internal(std::string(what) + ": no row from `" + sql + "`");
+  return q.Int64(0);
+}
+
+}  // namespace
+
+const std::vector<Migration>& Migrations() {
+  static const std::vector<Migration> kMigrations = {
+      {1, "initial schema: definitions, instances, events, transitions, outbox, idempotency",
+       kMigration1},
+  };
+  return kMigrations;
+}
+
+std::int64_t LatestSchemaVersion() { return Migrations().back().version; }
+
+Status Migrate(Connection* conn) {
+  const std::string& path = conn->path();
+  WriteTransaction tx(conn);
+  NURT_RETURN_IF_ERROR(tx.Begin("starting the schema migration"));
+
+  NURT_ASSIGN_OR_RETURN(std::int64_t app_id,
+                        ScalarInt(conn, kApplicationIdSql, "reading the application id"));
+  NURT_ASSIGN_OR_RETURN(std::int64_t tables, ScalarInt(conn, kCountTablesSql, "listing tables"));
+  const bool fresh = app_id == 0 && tables == 0;
+  if (!fresh && app_id != kApplicationId) {
+    return Status::DataLoss(
+        "'" + path + "' is a SQLite database but not a nurt database (application_id " +
+        std::to_string(app_id) + ", " + std::to_string(tables) +
+        " tables); point the store at a new file or at an existing nurt database");
+  }
+  std::int64_t current = 0;
+  if (!fresh) {
+    NURT_ASSIGN_OR_RETURN(std::int64_t has_table,
+                          ScalarInt(conn, kHasMigrationsTableSql, "looking for schema_migrations"));
+    if (has_table == 0) {
+      return Status::DataLoss("nurt database '" + path +
+                              "' has no schema_migrations table: it is damaged; restore the latest "
+                              "backup");
+    }
+    NURT_ASSIGN_OR_RETURN(current,
+                          ScalarInt(conn, kCurrentVersionSql, "reading the schema version"));
+  }
+  const std::int64_t latest = LatestSchemaVersion();
+  if (current > latest) {
+    return Status::DataLoss(
+        "nurt database '" + path + "' has schema version " + std::to_string(current) +
+        " but this nurt binary knows schema versions up to " + std::to_string(latest) +
+        ": it was written by a newer nurt. Run that newer nurt (or later) against it; nurt never "
+        "downgrades a schema. To go back to this version, restore a backup taken before the "
+        "upgrade");
+  }
+  if (current == latest) return tx.Commit("finishing the schema check");
+
+  NURT_RETURN_IF_ERROR(conn->Exec(kCreateMigrationsTable, "creating schema_migrations"));
+  for (const Migration& m : Migrations()) {
+    if (m.version <= current) continue;
+    NURT_RETURN_IF_ERROR(conn->Exec(
+        m.sql, "applying schema migration " + std::to_string(m.version) + " (" + m.name + ")"));
+    NURT_ASSIGN_OR_RETURN(Query q, conn->Prepare(kRecordMigrationSql));
+    q.Bind(1, m.version).Bind(2, std::string_view(m.name));
+    NURT_RETURN_IF_ERROR(q.Run("recording schema migration " + std::to_string(m.version)));
+  }
+  if (fresh) {
+    NURT_RETURN_IF_ERROR(conn->Exec("PRAGMA application_id = " + std::to_string(kApplicationId),
+                                    "marking the file as a nurt database"));
+  }
+  return tx.Commit("committing the schema migration");
+}
+
+}  // namespace nurt::store::sqlite

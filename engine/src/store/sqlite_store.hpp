@@ -1,0 +1,86 @@
+#pragma once
+// SqliteStore — nurt::store::Store on one SQLite file in WAL mode (private to nurt_store; callers
+// use NewSqliteStore from nurt/store/store.hpp). The layout is specified in docs/store.md.
+//
+// Connections: one writer connection guarded by `write_mu_` (every write method takes it, so writes
+// are serialised in this process; other processes wait on SQLite's lock up to busy_timeout_ms) and
+// a pool of up to kMaxReaders read-only connections, opened on demand, that read committed data
+// concurrently with the writer (WAL readers never block and are never blocked by the writer).
+//
+// Thread-safety: every public method may be called from any thread at any time.
+
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "nurt/store/store.hpp"
+#include "store/sqlite_connection.hpp"
+
+namespace nurt::store {
+
+class SqliteStore final : public Store {
+ public:
+  static constexpr int kMaxReaders = 4;
+
+  // Opens (creating and migrating) the database. Errors: InvalidArgument (empty path), Unavailable
+  // (cannot open, busy, cannot enable WAL), DataLoss (not a nurt database, newer schema).
+  static Result<std::unique_ptr<SqliteStore>> Open(const SqliteOptions& options);
+  ~SqliteStore() override;
+
+  Status Commit(const CommitRequest& request) override;
+  Status CommitBatch(const std::vector<CommitRequest>& requests,
+                     std::vector<Status>* statuses) override;
+  Result<InstanceRecord> GetInstance(const std::string& org_id, const std::string& id) override;
+  Result<std::vector<InstanceRecord>> ListInstances(const std::string& org_id,
+                                                    const InstanceFilter& filter) override;
+  Result<std::optional<IdempotencyRecord>> FindIdempotency(const std::string& org_id,
+                                                           const std::string& instance_id,
+                                                           const std::string& key) override;
+  Result<std::vector<EventEnvelope>> ListEvents(const std::string& org_id,
+                                                const std::string& instance_id,
+                                                std::int64_t after_sequence,
+                                                std::int64_t until_sequence) override;
+  Result<std::vector<TransitionRecord>> ListTransitions(const std::string& org_id,
+                                                        const std::string& instance_id) override;
+  Status PutDefinition(const DefinitionRecord& definition) override;
+  Result<DefinitionRecord> GetDefinition(const std::string& org_id, const std::string& name,
+                                         std::int64_t version) override;
+  Result<std::vector<DefinitionRecord>> ListDefinitions(const std::string& org_id) override;
+  Result<std::vector<OutboxItem>> ListPendingOutbox(const std::vector<std::string>& kinds,
+                                                    int limit) override;
+  Status CompleteOutbox(const std::string& org_id, const std::string& id, const std::string& status,
+                        const Json& result) override;
+
+  // Test hook: statements prepared so far on the writer connection. Constant once every kind of
+  // write has run once (statements are cached per connection, never re-prepared on the hot path).
+  std::int64_t WriterStatementsPrepared();
+  // Test hook: write transactions committed on the writer connection (one per Commit, one per
+  // CommitBatch however many requests it holds: one fsync each).
+  std::int64_t WriterTransactionsCommitted();
+
+ private:
+  class ReaderLease;
+
+  SqliteStore(const SqliteOptions& options, std::unique_ptr<sqlite::Connection> writer);
+
+  // Applies one request inside the caller's transaction. REQUIRES: write_mu_ held, transaction
+  // open.
+  Status ApplyLocked(sqlite::Connection* w, const CommitRequest& request);
+  Result<ReaderLease> AcquireReader();
+  void ReturnReader(std::unique_ptr<sqlite::Connection> conn);
+
+  const SqliteOptions options_;
+
+  std::mutex write_mu_;
+  std::unique_ptr<sqlite::Connection> writer_ NURT_GUARDED_BY(write_mu_);
+
+  std::mutex readers_mu_;
+  std::condition_variable reader_returned_;
+  std::vector<std::unique_ptr<sqlite::Connection>> idle_readers_ NURT_GUARDED_BY(readers_mu_);
+  int open_readers_ NURT_GUARDED_BY(readers_mu_) = 0;
+};
+
+}  // namespace nurt::store

@@ -1,6 +1,8 @@
 // Engine: load snapshot + definition, run the pure interpreter step, commit everything in one transaction.
 
 #include <map>
+#include <optional>
+#include <set>
 #include <mutex>
 #include <type_traits>
 
@@ -121,71 +123,78 @@ class EngineImpl final : public Engine {
   }
 
   Result<Outcome> Accept(const EventRequest& req) override {
-    if (req.event.empty()) return Status::InvalidArgument("event name is empty");
-    if (req.event == kStartEvent || req.event.rfind("done.", 0) == 0 ||
-        req.event.rfind("error.", 0) == 0) {
-      return Status::InvalidArgument("event name '" + req.event +
-                                     "' is reserved for events the engine raises itself");
-    }
-    if (!req.data.is_object()) {
-      return Status::InvalidArgument("event data must be a JSON object, got " +
-                                     std::string(req.data.type_name()));
-    }
+    NURT_RETURN_IF_ERROR(CheckEventRequest(req));
     const std::string key = req.idempotency_key.empty() ? ids_->NewId() : req.idempotency_key;
-    const std::string hash = Sha256Hex(CanonicalJson(Json{{"event", req.event}, {"data", req.data}}));
     for (int attempt = 0; attempt <= max_retries_; ++attempt) {
-      if (!req.idempotency_key.empty()) {
-        auto replay = Replayed(req.org_id, req.instance_id, key, hash);
-        if (!replay.ok() || replay->has_value()) return Unwrap(std::move(replay));
-      }
-      auto record = store_->GetInstance(req.org_id, req.instance_id);
-      if (!record.ok()) return record.status();
-      auto status = ParseRunStatus(record->run_status);
-      if (!status.ok()) return status.status();
-      if (!AcceptsEvents(*status)) {
-        return Status::FailedPrecondition("instance '" + req.instance_id + "' is " +
-                                          record->run_status + "; it accepts no events");
-      }
-      auto machine_or = GetMachine(req.org_id, record->machine, record->machine_version);
-      if (!machine_or.ok()) return machine_or.status();
-      const Machine* machine = *machine_or;
-      auto snapshot = interp::Snapshot::FromJson(*machine->definition, record->snapshot);
-      if (!snapshot.ok()) return snapshot.status();
-
-      const std::int64_t sequence = record->version + 1;
-      const TimePoint now = clock_->Now();
-      interp::Event event{req.event, req.data, req.actor};
-      interp::StepOptions opts;
-      opts.instance_id = req.instance_id;
-      opts.sequence = sequence;
-      opts.now = now;
-      Result<interp::StepResult> step = RunLocked([&] {
-        return interp::Interpreter(machine->definition, lua_.get()).Step(*snapshot, event, opts);
-      });
-      if (!step.ok()) {
-        return step.status().WithContext("instance '" + req.instance_id + "' (" + record->machine + ")");
-      }
-      if (machine->schema) {
-        NURT_RETURN_IF_ERROR(machine->schema->Check(
-            step->snapshot.context, "after '" + req.event + "', the data of instance '" +
-                                        req.instance_id + "'"));
-      }
-      store::EventEnvelope env = Envelope(req.org_id, record->machine, req.instance_id, sequence,
-                                          req.event, req.data, req.actor, req.trace_id,
-                                          req.causation_id, key, now);
-      store::CommitRequest commit;
-      Outcome outcome = Commitable(*machine, req.org_id, req.instance_id, record->version,
-                                   std::move(step).value(), env, &commit);
-      commit.instance.created_at = record->created_at;
-      commit.idempotency =
-          store::IdempotencyRecord{req.org_id, req.instance_id, key, hash, outcome.ToJson(), now};
-      Status st = store_->Commit(commit);
-      if (st.ok()) return outcome;
+      auto prepared = PrepareAccept(req, key, nullptr);
+      if (!prepared.ok()) return prepared.status();
+      if (prepared->replay) return std::move(*prepared->replay);
+      Status st = store_->Commit(prepared->commit);
+      if (st.ok()) return std::move(prepared->outcome);
       if (st.IsConflict() || st.IsAlreadyExists()) continue;  // re-read and step again
       return st;
     }
     return Status::Conflict("instance '" + req.instance_id + "' kept changing under " +
                             std::to_string(max_retries_ + 1) + " attempts; retry later");
+  }
+
+  std::vector<Result<Outcome>> AcceptBatch(const std::vector<EventRequest>& requests) override {
+    std::vector<Result<Outcome>> results;
+    results.reserve(requests.size());
+    // Each request is stepped on the state the previous requests of the batch left its instance in.
+    std::map<std::string, store::InstanceRecord> latest;
+    std::vector<store::CommitRequest> commits;
+    std::vector<std::size_t> commit_of;  // commit index -> request index
+    std::vector<Outcome> outcomes;
+    std::vector<std::string> keys(requests.size());
+    for (std::size_t i = 0; i < requests.size(); ++i) {
+      const EventRequest& req = requests[i];
+      keys[i] = req.idempotency_key.empty() ? ids_->NewId() : req.idempotency_key;
+      Status checked = CheckEventRequest(req);
+      if (!checked.ok()) {
+        results.emplace_back(checked);
+        continue;
+      }
+      auto it = latest.find(req.org_id + '\n' + req.instance_id);
+      auto prepared = PrepareAccept(req, keys[i], it == latest.end() ? nullptr : &it->second);
+      if (!prepared.ok()) {
+        results.emplace_back(prepared.status());
+        continue;
+      }
+      if (prepared->replay) {
+        results.emplace_back(std::move(*prepared->replay));
+        continue;
+      }
+      latest[req.org_id + '\n' + req.instance_id] = prepared->commit.instance;
+      results.emplace_back(Status::Internal("pending"));
+      commit_of.push_back(i);
+      commits.push_back(std::move(prepared->commit));
+      outcomes.push_back(std::move(prepared->outcome));
+    }
+    std::vector<Status> statuses;
+    Status batch = commits.empty() ? Status::Ok() : store_->CommitBatch(commits, &statuses);
+    std::set<std::string> failed_instances;
+    for (std::size_t c = 0; c < commits.size(); ++c) {
+      const std::size_t i = commit_of[c];
+      const EventRequest& req = requests[i];
+      const std::string instance = req.org_id + '\n' + req.instance_id;
+      const Status& st = batch.ok() ? statuses[c] : batch;
+      if (st.ok() && !failed_instances.count(instance)) {
+        results[i] = std::move(outcomes[c]);
+        continue;
+      }
+      // Lost a race (or an earlier event of this instance failed): apply it alone, in order, on the
+      // instance's real state, with the same key so nothing can be applied twice.
+      failed_instances.insert(instance);
+      if (!batch.ok() && !batch.IsUnavailable()) {
+        results[i] = batch;
+        continue;
+      }
+      EventRequest retry = req;
+      retry.idempotency_key = keys[i];
+      results[i] = Accept(retry);
+    }
+    return results;
   }
 
   Result<InstanceView> Show(const std::string& org_id, const std::string& instance_id) override {
@@ -282,6 +291,88 @@ class EngineImpl final : public Engine {
   }
 
  private:
+  static Status CheckEventRequest(const EventRequest& req) {
+    if (req.event.empty()) return Status::InvalidArgument("event name is empty");
+    if (req.event == kStartEvent || req.event.rfind("done.", 0) == 0 ||
+        req.event.rfind("error.", 0) == 0) {
+      return Status::InvalidArgument("event name '" + req.event +
+                                     "' is reserved for events the engine raises itself");
+    }
+    if (!req.data.is_object()) {
+      return Status::InvalidArgument("event data must be a JSON object, got " +
+                                     std::string(req.data.type_name()));
+    }
+    return Status::Ok();
+  }
+
+  struct Prepared {
+    std::optional<Outcome> replay;  // set: the key was used before; nothing to commit
+    store::CommitRequest commit;
+    Outcome outcome;
+  };
+
+  // Steps `req` on the instance's state (`base`, or the stored record when null) and builds the commit.
+  Result<Prepared> PrepareAccept(const EventRequest& req, const std::string& key,
+                                 const store::InstanceRecord* base) {
+    const std::string hash = Sha256Hex(CanonicalJson(Json{{"event", req.event}, {"data", req.data}}));
+    Prepared prepared;
+    if (!req.idempotency_key.empty()) {
+      auto replay = Replayed(req.org_id, req.instance_id, key, hash);
+      if (!replay.ok()) return replay.status();
+      if (replay->has_value()) {
+        prepared.replay = std::move(**replay);
+        return prepared;
+      }
+    }
+    store::InstanceRecord stored;
+    if (base == nullptr) {
+      auto record = store_->GetInstance(req.org_id, req.instance_id);
+      if (!record.ok()) return record.status();
+      stored = std::move(record).value();
+      base = &stored;
+    }
+    const store::InstanceRecord& record = *base;
+    auto status = ParseRunStatus(record.run_status);
+    if (!status.ok()) return status.status();
+    if (!AcceptsEvents(*status)) {
+      return Status::FailedPrecondition("instance '" + req.instance_id + "' is " +
+                                        record.run_status + "; it accepts no events");
+    }
+    auto machine_or = GetMachine(req.org_id, record.machine, record.machine_version);
+    if (!machine_or.ok()) return machine_or.status();
+    const Machine* machine = *machine_or;
+    auto snapshot = interp::Snapshot::FromJson(*machine->definition, record.snapshot);
+    if (!snapshot.ok()) return snapshot.status();
+
+    const std::int64_t sequence = record.version + 1;
+    const TimePoint now = clock_->Now();
+    interp::Event event{req.event, req.data, req.actor};
+    interp::StepOptions opts;
+    opts.instance_id = req.instance_id;
+    opts.sequence = sequence;
+    opts.now = now;
+    Result<interp::StepResult> step = RunLocked([&] {
+      return interp::Interpreter(machine->definition, lua_.get()).Step(*snapshot, event, opts);
+    });
+    if (!step.ok()) {
+      return step.status().WithContext("instance '" + req.instance_id + "' (" + record.machine + ")");
+    }
+    if (machine->schema) {
+      NURT_RETURN_IF_ERROR(machine->schema->Check(
+          step->snapshot.context,
+          "after '" + req.event + "', the data of instance '" + req.instance_id + "'"));
+    }
+    store::EventEnvelope env = Envelope(req.org_id, record.machine, req.instance_id, sequence,
+                                        req.event, req.data, req.actor, req.trace_id,
+                                        req.causation_id, key, now);
+    prepared.outcome = Commitable(*machine, req.org_id, req.instance_id, record.version,
+                                  std::move(step).value(), env, &prepared.commit);
+    prepared.commit.instance.created_at = record.created_at;
+    prepared.commit.idempotency = store::IdempotencyRecord{req.org_id,          req.instance_id, key,
+                                                           hash, prepared.outcome.ToJson(), now};
+    return prepared;
+  }
+
   template <typename F>
   std::invoke_result_t<F> RunLocked(F&& f) {
     std::lock_guard<std::mutex> lock(lua_mu_);

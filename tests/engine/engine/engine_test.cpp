@@ -232,6 +232,11 @@ class RacingStore final : public store::Store {
     return inner_->Commit(r);
   }
   Status CommitBatch(const std::vector<store::CommitRequest>& r, std::vector<Status>* s) override {
+    if (race_) {
+      auto race = std::move(race_);
+      race_ = nullptr;
+      race();
+    }
     return inner_->CommitBatch(r, s);
   }
   Result<store::InstanceRecord> GetInstance(const std::string& o, const std::string& i) override {
@@ -400,6 +405,70 @@ TEST_F(EngineTest, TenantsDoNotSeeEachOther) {
   req.instance_id = id;
   req.event = "add";
   EXPECT_TRUE(engine_->Accept(req).status().IsNotFound());
+}
+
+TEST_F(EngineTest, BatchCommitsManyEventsAtOnceEachSucceedingOrFailingAlone) {
+  const std::string a = StartCounter("a"), b = StartCounter("b"), c = StartCounter("c");
+  auto req = [&](const std::string& id, const std::string& ev, int by, const std::string& key = "") {
+    EventRequest r;
+    r.org_id = kOrg;
+    r.instance_id = id;
+    r.event = ev;
+    r.data = Json{{"by", by}};
+    r.idempotency_key = key;
+    return r;
+  };
+  std::vector<EventRequest> batch = {req(a, "add", 1), req(b, "nope", 1), req(a, "add", 2, "k-a2"),
+                                     req(c, "add", 5000), req(c, "add", 7), req("ghost", "add", 1)};
+  auto results = engine_->AcceptBatch(batch);
+  ASSERT_EQ(results.size(), batch.size());
+  ASSERT_TRUE(results[0].ok()) << results[0].status();
+  EXPECT_TRUE(results[1].status().IsFailedPrecondition());
+  ASSERT_TRUE(results[2].ok()) << results[2].status();
+  EXPECT_EQ(results[2]->context["n"], 3);  // applied after the batch's first event for `a`
+  EXPECT_EQ(results[2]->version, 3);
+  EXPECT_TRUE(results[3].status().IsInvalidArgument());  // schema: n <= 1000
+  ASSERT_TRUE(results[4].ok()) << results[4].status();
+  EXPECT_EQ(results[4]->context["n"], 7);
+  EXPECT_TRUE(results[5].status().IsNotFound());
+  EXPECT_EQ(EventCount(a), 3u);
+  EXPECT_EQ(EventCount(b), 1u);
+  EXPECT_EQ(EventCount(c), 2u);
+  ExpectReplayEqualsSnapshot(a);
+  ExpectReplayEqualsSnapshot(c);
+  // The keyed event is idempotent across batch and single calls.
+  auto again = engine_->AcceptBatch({req(a, "add", 2, "k-a2")});
+  ASSERT_TRUE(again[0].ok());
+  EXPECT_TRUE(again[0]->replayed);
+  EXPECT_EQ(EventCount(a), 3u);
+}
+
+TEST_F(EngineTest, BatchEventThatLosesARaceIsRetriedAloneOnTheNewState) {
+  const std::string a = StartCounter("a"), b = StartCounter("b");
+  // Another writer advances `a` after the batch was stepped, before it is committed.
+  RacingStore racing(store_.get(), [&] { ASSERT_TRUE(Send(a, "add", Json{{"by", 100}}).ok()); });
+  EngineOptions eo;
+  eo.store = &racing;
+  eo.clock = &clock_;
+  auto other = NewEngine(eo);
+  ASSERT_TRUE(other.ok());
+  EventRequest ra;
+  ra.org_id = kOrg;
+  ra.instance_id = a;
+  ra.event = "add";
+  ra.data = Json{{"by", 1}};
+  ra.idempotency_key = "batch-a";
+  EventRequest rb = ra;
+  rb.instance_id = b;
+  rb.idempotency_key = "batch-b";
+  auto results = (*other)->AcceptBatch({ra, rb});
+  ASSERT_TRUE(results[0].ok()) << results[0].status();
+  ASSERT_TRUE(results[1].ok()) << results[1].status();
+  EXPECT_EQ(results[0]->context["n"], 101);  // re-stepped on the winner's state, not lost
+  EXPECT_EQ(results[1]->context["n"], 1);    // its neighbour committed in the batch
+  EXPECT_EQ(EventCount(a), 3u);
+  EXPECT_EQ(EventCount(b), 2u);
+  ExpectReplayEqualsSnapshot(a);
 }
 
 // Property: random valid event sequences over several machines; replay == snapshot after every event.

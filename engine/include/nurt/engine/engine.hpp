@@ -105,6 +105,12 @@ class Engine {
   virtual Result<Outcome> Start(const StartRequest& request) = 0;
   virtual Result<Outcome> Accept(const EventRequest& request) = 0;
 
+  // Accepts several events with ONE store transaction (one fsync) for all of them. Each request
+  // succeeds or fails on its own, exactly as Accept would answer it; requests for the same instance are
+  // applied in the order given. A request whose commit loses a race is retried alone (same key), so
+  // none is lost or applied twice. Returns one result per request, in order.
+  virtual std::vector<Result<Outcome>> AcceptBatch(const std::vector<EventRequest>& requests) = 0;
+
   virtual Result<InstanceView> Show(const std::string& org_id, const std::string& instance_id) = 0;
 
   // Rebuilds the instance's snapshot from its event log alone, applying events with sequence <= until

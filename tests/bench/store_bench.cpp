@@ -1,0 +1,282 @@
+// nurt_bench — durable transitions per second on SQLite (fsync on) beside the raw SQLite insert rate of
+// the same machine measured in the same run, and resident memory per 100k idle instances.
+//
+// Prints a table and one JSON line per figure ({"figure":…,"value":…,"unit":…,"limit":…,"ratio":…}).
+// Never asserts on time: the figures belong in the issue note and the README, not in a flaky test.
+//
+//   nurt_bench            full run (about a minute on 2 cores)
+//   nurt_bench --smoke    tiny sizes, used by the test suite to keep this program working
+
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "nurt/dsl/loader.hpp"
+#include "nurt/engine/engine.hpp"
+#include "nurt/interp/interpreter.hpp"
+#include "temp_dir.hpp"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double Seconds(Clock::time_point since) {
+  return std::chrono::duration<double>(Clock::now() - since).count();
+}
+
+long RssKiB() {
+  std::ifstream statm("/proc/self/statm");
+  long pages = 0, resident = 0;
+  statm >> pages >> resident;
+  return resident * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+double Percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v[static_cast<std::size_t>(p * static_cast<double>(v.size() - 1))];
+}
+
+struct Figure {
+  std::string name, unit;
+  double value = 0, limit = 0;  // limit 0 = no same-run limit for this figure
+  std::string limit_name;
+};
+std::vector<Figure> figures;
+
+void Report(const Figure& f) {
+  figures.push_back(f);
+  std::printf("{\"figure\":\"%s\",\"value\":%.1f,\"unit\":\"%s\"", f.name.c_str(), f.value,
+              f.unit.c_str());
+  if (f.limit > 0) {
+    std::printf(",\"limit\":\"%s\",\"limit_value\":%.1f,\"ratio\":%.3f", f.limit_name.c_str(), f.limit,
+                f.value / f.limit);
+  }
+  std::printf("}\n");
+  std::fflush(stdout);
+}
+
+void Die(const std::string& what) {
+  std::fprintf(stderr, "nurt_bench: %s\n", what.c_str());
+  std::exit(1);
+}
+
+// --- the raw store limit: SQLite inserts of an event-shaped row, WAL, synchronous=FULL --------------
+struct RawRates {
+  double single_row_tx_per_s = 0;  // one row per transaction (one fsync each)
+  double batched_rows_per_s = 0;   // `batch` rows per transaction
+  double p50_ms = 0, p99_ms = 0;   // latency of one single-row transaction
+};
+
+RawRates MeasureRawSqlite(const std::string& path, int single, int batches, int batch) {
+  sqlite3* db = nullptr;
+  if (sqlite3_open(path.c_str(), &db) != SQLITE_OK) Die("cannot open " + path);
+  auto exec = [&](const char* sql) {
+    char* err = nullptr;
+    if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) Die(std::string(sql) + ": " + err);
+  };
+  exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;");
+  exec("CREATE TABLE events(org_id TEXT, instance_id TEXT, sequence INTEGER, id TEXT, type TEXT, "
+       "occurred_at INTEGER, actor TEXT, payload TEXT, trace_id TEXT, idempotency_key TEXT, "
+       "PRIMARY KEY(org_id, instance_id, sequence)) WITHOUT ROWID");
+  sqlite3_stmt* ins = nullptr;
+  sqlite3_prepare_v2(db, "INSERT INTO events VALUES(?,?,?,?,?,?,?,?,?,?)", -1, &ins, nullptr);
+  long seq = 0;
+  auto insert_one = [&] {
+    ++seq;
+    const std::string instance = "inst-" + std::to_string(seq % 1000);
+    const std::string id = "01JABCDEFGHJKMNPQRSTV" + std::to_string(100000 + seq);
+    sqlite3_bind_text(ins, 1, "acme", -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(ins, 2, instance.c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(ins, 3, seq);
+    sqlite3_bind_text(ins, 4, id.c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(ins, 5, "add", -1, SQLITE_STATIC);
+    sqlite3_bind_int64(ins, 6, 1767225600000 + seq);
+    sqlite3_bind_text(ins, 7, "user:bench", -1, SQLITE_STATIC);
+    sqlite3_bind_text(ins, 8, "{\"by\":1}", -1, SQLITE_STATIC);
+    sqlite3_bind_text(ins, 9, id.c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(ins, 10, id.c_str(), -1, SQLITE_TRANSIENT);
+    if (sqlite3_step(ins) != SQLITE_DONE) Die(sqlite3_errmsg(db));
+    sqlite3_reset(ins);
+  };
+  RawRates r;
+  std::vector<double> lat;
+  auto t0 = Clock::now();
+  for (int i = 0; i < single; ++i) {
+    auto t = Clock::now();
+    exec("BEGIN IMMEDIATE");
+    insert_one();
+    exec("COMMIT");
+    lat.push_back(Seconds(t) * 1000);
+  }
+  r.single_row_tx_per_s = single / Seconds(t0);
+  r.p50_ms = Percentile(lat, 0.50);
+  r.p99_ms = Percentile(lat, 0.99);
+  t0 = Clock::now();
+  for (int b = 0; b < batches; ++b) {
+    exec("BEGIN IMMEDIATE");
+    for (int i = 0; i < batch; ++i) insert_one();
+    exec("COMMIT");
+  }
+  r.batched_rows_per_s = static_cast<double>(batches) * batch / Seconds(t0);
+  sqlite3_finalize(ins);
+  sqlite3_close(db);
+  return r;
+}
+
+const char* kMachine = R"YAML(apiVersion: nurt/v1
+kind: Machine
+name: counter
+version: 1
+context: { initial: { n: 0 } }
+states:
+  open:
+    on:
+      add: { actions: [ { assign: { n: "ctx.n + event.data.by" } } ] }
+      close: closed
+  closed: { type: final }
+)YAML";
+
+struct Bench {
+  nurt::testing::TempDir dir;
+  std::unique_ptr<nurt::store::Store> store;
+  std::unique_ptr<nurt::engine::Engine> engine;
+
+  explicit Bench(bool fsync) {
+    nurt::store::SqliteOptions so;
+    so.path = dir.File("nurt.db");
+    so.fsync_on_commit = fsync;
+    auto st = nurt::store::NewSqliteStore(so);
+    if (!st.ok()) Die(st.status().ToString());
+    store = std::move(st).value();
+    nurt::engine::EngineOptions eo;
+    eo.store = store.get();
+    auto e = nurt::engine::NewEngine(eo);
+    if (!e.ok()) Die(e.status().ToString());
+    engine = std::move(e).value();
+    auto def = nurt::dsl::LoadMachineText(kMachine, "counter.yaml");
+    if (!def.definition) Die("bench machine does not load");
+    if (!engine->Publish("acme", *def.definition).ok()) Die("publish failed");
+  }
+
+  std::vector<std::string> StartMany(int n) {
+    std::vector<std::string> ids;
+    for (int i = 0; i < n; ++i) {
+      nurt::engine::StartRequest req;
+      req.org_id = "acme";
+      req.machine = "counter";
+      auto r = engine->Start(req);
+      if (!r.ok()) Die(r.status().ToString());
+      ids.push_back(r->instance_id);
+    }
+    return ids;
+  }
+
+  nurt::engine::EventRequest Add(const std::string& id) {
+    nurt::engine::EventRequest req;
+    req.org_id = "acme";
+    req.instance_id = id;
+    req.event = "add";
+    req.data = nurt::Json{{"by", 1}};
+    return req;
+  }
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const bool smoke = argc > 1 && std::strcmp(argv[1], "--smoke") == 0;
+  const int kSingle = smoke ? 50 : 2000;
+  const int kBatches = smoke ? 5 : 200;
+  const int kBatch = 100;
+  const int kIdle = smoke ? 2000 : 100000;
+  char host[256] = "?";
+  gethostname(host, sizeof host);
+  std::printf("# nurt_bench: SQLite %s, WAL, synchronous=FULL, %ld cores, host %s%s\n", sqlite3_libversion(),
+              sysconf(_SC_NPROCESSORS_ONLN), host, smoke ? " (smoke sizes)" : "");
+
+  // 1. The machine's limit, same disk, same run.
+  nurt::testing::TempDir raw_dir;
+  const RawRates raw = MeasureRawSqlite(raw_dir.File("raw.db"), kSingle, kBatches, kBatch);
+  Report({"raw_sqlite_single_row_tx_per_s", "tx/s", raw.single_row_tx_per_s, 0, ""});
+  Report({"raw_sqlite_single_row_tx_p99_ms", "ms", raw.p99_ms, 0, ""});
+  Report({"raw_sqlite_batched_rows_per_s", "rows/s", raw.batched_rows_per_s, 0, ""});
+
+  // 2. nurt, fsync on, one event per transaction (the do-it-yourself baseline shape).
+  {
+    Bench b(/*fsync=*/true);
+    const auto ids = b.StartMany(100);
+    std::vector<double> lat;
+    auto t0 = Clock::now();
+    for (int i = 0; i < kSingle; ++i) {
+      auto t = Clock::now();
+      auto r = b.engine->Accept(b.Add(ids[static_cast<std::size_t>(i) % ids.size()]));
+      if (!r.ok()) Die(r.status().ToString());
+      lat.push_back(Seconds(t) * 1000);
+    }
+    const double rate = kSingle / Seconds(t0);
+    Report({"nurt_durable_transitions_per_s_single", "transitions/s", rate, raw.single_row_tx_per_s,
+            "raw_sqlite_single_row_tx_per_s"});
+    Report({"nurt_accept_p50_ms_single", "ms", Percentile(lat, 0.5), raw.p50_ms, "raw_sqlite_p50_ms"});
+    Report({"nurt_accept_p99_ms_single", "ms", Percentile(lat, 0.99), raw.p99_ms, "raw_sqlite_p99_ms"});
+
+    // 3. nurt, fsync on, AcceptBatch: kBatch events on distinct instances per transaction.
+    t0 = Clock::now();
+    for (int bi = 0; bi < kBatches; ++bi) {
+      std::vector<nurt::engine::EventRequest> batch;
+      for (int i = 0; i < kBatch; ++i) batch.push_back(b.Add(ids[static_cast<std::size_t>(i) % ids.size()]));
+      for (auto& r : b.engine->AcceptBatch(batch)) {
+        if (!r.ok()) Die(r.status().ToString());
+      }
+    }
+    const double batched = static_cast<double>(kBatches) * kBatch / Seconds(t0);
+    Report({"nurt_durable_transitions_per_s_batched", "transitions/s", batched, raw.batched_rows_per_s,
+            "raw_sqlite_batched_rows_per_s"});
+    Report({"nurt_batched_vs_single_speedup", "x", batched / rate, 0, ""});
+  }
+
+  // 4. Memory per 100k idle instances.
+  {
+    Bench b(/*fsync=*/false);  // creating them is set-up, not the figure
+    const long before_create = RssKiB();
+    auto t0 = Clock::now();
+    const auto ids = b.StartMany(kIdle);
+    const double create_s = Seconds(t0);
+    const long after_create = RssKiB();
+    Report({"idle_instances_created_per_s_fsync_off", "instances/s", kIdle / create_s, 0, ""});
+    Report({"rss_growth_after_creating_100k_idle_instances_kib", "KiB",
+            static_cast<double>(after_create - before_create) * 100000.0 / kIdle, 0, ""});
+    // What an in-memory cache of every instance would hold: parsed snapshots of all of them.
+    auto def = nurt::dsl::LoadMachineText(kMachine, "counter.yaml");
+    std::vector<nurt::interp::Snapshot> cache;
+    cache.reserve(ids.size());
+    const long before_cache = RssKiB();
+    for (const auto& id : ids) {
+      auto rec = b.store->GetInstance("acme", id);
+      if (!rec.ok()) Die(rec.status().ToString());
+      auto snap = nurt::interp::Snapshot::FromJson(*def.definition, rec->snapshot);
+      if (!snap.ok()) Die(snap.status().ToString());
+      cache.push_back(std::move(snap).value());
+    }
+    const long after_cache = RssKiB();
+    Report({"rss_per_100k_cached_idle_instances_kib", "KiB",
+            static_cast<double>(after_cache - before_cache) * 100000.0 / kIdle, 0, ""});
+    Report({"bytes_per_cached_idle_instance", "bytes",
+            static_cast<double>(after_cache - before_cache) * 1024.0 / kIdle, 0, ""});
+  }
+
+  std::printf("\n%-52s %14s  %-14s %s\n", "figure", "value", "unit", "vs same-run limit");
+  for (const auto& f : figures) {
+    std::printf("%-52s %14.1f  %-14s", f.name.c_str(), f.value, f.unit.c_str());
+    if (f.limit > 0) std::printf(" %.2f x %s (%.1f)", f.value / f.limit, f.limit_name.c_str(), f.limit);
+    std::printf("\n");
+  }
+  return 0;
+}

@@ -1,5 +1,7 @@
 #include "nurt/dsl/definition.hpp"
 
+#include <string_view>
+
 namespace nurt::dsl {
 
 StateIndex Definition::Find(const std::string& id) const {
@@ -30,9 +32,12 @@ std::vector<std::string> Definition::EventNames() const {
 bool EventMatches(const std::string& descriptor, const std::string& event) {
   if (descriptor.empty()) return false;
   if (descriptor == "*") return true;
-  if (event.size() < descriptor.size()) return false;
-  if (event.compare(0, descriptor.size(), descriptor) != 0) return false;
-  return event.size() == descriptor.size() || event[descriptor.size()] == '.';
+  std::string_view d = descriptor;
+  // SCXML 3.12.1: "payment.*" means the same as "payment".
+  if (d.size() > 2 && d.substr(d.size() - 2) == ".*") d.remove_suffix(2);
+  if (event.size() < d.size()) return false;
+  if (event.compare(0, d.size(), d) != 0) return false;
+  return event.size() == d.size() || event[d.size()] == '.';
 }
 
 }  // namespace nurt::dsl

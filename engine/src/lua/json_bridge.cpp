@@ -271,7 +271,10 @@ class ToJsonConverter {
       }
       const PathSegment& seg = path_[i];
       if (seg.is_index) {
-        path += "[" + std::to_string(seg.index) + "]";
+        // Appended piecewise: GCC 12 warns falsely (-Wrestrict, PR105651) on "[" + to_string(..) + "]".
+        path += '[';
+        path += std::to_string(seg.index);
+        path += ']';
       } else if (IsIdentifier(seg.key)) {
         path += ".";
         path += seg.key;
@@ -292,7 +295,10 @@ class ToJsonConverter {
       case LUA_TSTRING: {
         std::size_t len = 0;
         const char* s = lua_tolstring(L, index, &len);
-        return "'" + std::string(s, len) + "'";
+        std::string quoted(1, '\'');
+        quoted.append(s, len);
+        quoted += '\'';
+        return quoted;
       }
       case LUA_TNUMBER:
         if (lua_isinteger(L, index)) return std::to_string(lua_tointeger(L, index));

@@ -70,6 +70,8 @@ TEST(EventMatchesTest, PrefixMatchingOnWholeTokens) {
   using dsl::EventMatches;
   EXPECT_TRUE(EventMatches("payment", "payment"));
   EXPECT_TRUE(EventMatches("payment", "payment.received"));
+  EXPECT_TRUE(EventMatches("payment.*", "payment.received"));
+  EXPECT_TRUE(EventMatches("payment.*", "payment"));
   EXPECT_FALSE(EventMatches("payment", "payments"));
   EXPECT_FALSE(EventMatches("payment.received", "payment"));
   EXPECT_TRUE(EventMatches("*", "anything.at.all"));

@@ -139,7 +139,8 @@ struct Definition {
 };
 
 // SCXML event matching: `descriptor` (a transition's event) matches `event` when it is "*", equal to it,
-// or a prefix of it ending at a dot ("payment" matches "payment.received", not "payments"). An empty
+// or a prefix of it ending at a dot ("payment" matches "payment.received", not "payments");
+// a trailing ".*" is ignored ("payment.*" is "payment"). An empty
 // descriptor (eventless transition) matches nothing.
 bool EventMatches(const std::string& descriptor, const std::string& event);
 

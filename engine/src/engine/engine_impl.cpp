@@ -92,7 +92,7 @@ class EngineImpl final : public Engine {
       const std::string id = req.instance_id.empty() ? ids_->NewId() : req.instance_id;
       const TimePoint now = clock_->Now();
 
-      interp::Event event{kStartEvent, req.data, req.actor};
+      interp::Event event{kStartEvent, req.data, ActorOrSystem(req.actor)};
       interp::StepOptions opts;
       opts.instance_id = id;
       opts.sequence = 1;
@@ -267,6 +267,7 @@ class EngineImpl final : public Engine {
         s.data = item.payload.value("data", Json::object());
         s.idempotency_key = item.payload.value("key", item.idempotency_key);
         s.actor = actor;
+        s.trace_id = item.payload.value("traceId", "");
         s.causation_id = item.id;
         r = Start(s);
       } else {
@@ -277,6 +278,7 @@ class EngineImpl final : public Engine {
         e.data = item.payload.value("data", Json::object());
         e.idempotency_key = item.idempotency_key;
         e.actor = actor;
+        e.trace_id = item.payload.value("traceId", "");
         e.causation_id = item.id;
         r = Accept(e);
       }
@@ -291,6 +293,9 @@ class EngineImpl final : public Engine {
   }
 
  private:
+  // Every change has an actor (ARCHITECTURE.md): callers that name none act as "system".
+  static std::string ActorOrSystem(const std::string& actor) { return actor.empty() ? "system" : actor; }
+
   static Status CheckEventRequest(const EventRequest& req) {
     if (req.event.empty()) return Status::InvalidArgument("event name is empty");
     if (req.event == kStartEvent || req.event.rfind("done.", 0) == 0 ||
@@ -346,7 +351,7 @@ class EngineImpl final : public Engine {
 
     const std::int64_t sequence = record.version + 1;
     const TimePoint now = clock_->Now();
-    interp::Event event{req.event, req.data, req.actor};
+    interp::Event event{req.event, req.data, ActorOrSystem(req.actor)};
     interp::StepOptions opts;
     opts.instance_id = req.instance_id;
     opts.sequence = sequence;
@@ -463,7 +468,7 @@ class EngineImpl final : public Engine {
     e.org_id = org;
     e.type = type;
     e.occurred_at = now;
-    e.actor = actor;
+    e.actor = ActorOrSystem(actor);
     e.entity_type = machine;
     e.entity_id = instance;
     e.payload = payload;
@@ -519,11 +524,13 @@ class EngineImpl final : public Engine {
       item.created_at = event.occurred_at;
       if (fx.kind == interp::Effect::Kind::kSend) {
         item.kind = kSendKind;
-        item.payload = Json{{"to", fx.to}, {"event", fx.name}, {"data", fx.data}};
+        item.payload = Json{{"to", fx.to}, {"event", fx.name}, {"data", fx.data},
+                            {"traceId", event.trace_id}};
         item.idempotency_key = fx.key;
       } else {
         item.kind = kSpawnKind;
-        item.payload = Json{{"machine", fx.name}, {"id", fx.to}, {"data", fx.data}, {"key", fx.key}};
+        item.payload = Json{{"machine", fx.name}, {"id", fx.to}, {"data", fx.data}, {"key", fx.key},
+                            {"traceId", event.trace_id}};
         item.idempotency_key = id + "/" + std::to_string(sequence) + "/effect/" + std::to_string(i);
       }
       commit->outbox.push_back(std::move(item));

@@ -333,7 +333,8 @@ TEST_F(EngineTest, SendsAndSpawnsAreDeliveredExactlyOnceEvenWhenDeliveryRepeats)
   const std::string a = StartCounter("a");
   const std::string b = StartCounter("b");
   ASSERT_TRUE(Send(a, "notify", Json{{"peer", b}}).ok());
-  ASSERT_TRUE(Send(a, "hire", Json{{"key", "child-1"}}).ok());
+  auto hired = Send(a, "hire", Json{{"key", "child-1"}});
+  ASSERT_TRUE(hired.ok());
   ASSERT_TRUE(Send(a, "hire", Json{{"key", "child-1"}}).ok());  // same key: one child only
   auto items = store_->ListPendingOutbox({}, 10);
   ASSERT_TRUE(items.ok());
@@ -365,6 +366,8 @@ TEST_F(EngineTest, SendsAndSpawnsAreDeliveredExactlyOnceEvenWhenDeliveryRepeats)
       auto events = store_->ListEvents(kOrg, inst.id);
       ASSERT_TRUE(events.ok());
       EXPECT_EQ(events->front().actor, "instance:a");
+      // The child's start continues the trace of the event that spawned it (none given: its id).
+      EXPECT_EQ(events->front().trace_id, hired->event_id);
     }
   }
   EXPECT_TRUE(child_found);

@@ -1,6 +1,8 @@
 #include "nurt/cli/cli.hpp"
 
+#include <cstdint>
 #include <cstdlib>
+#include <exception>
 #include <map>
 #include <optional>
 #include <ostream>
@@ -102,6 +104,18 @@ std::string Join(const std::vector<std::string>& v, const char* sep = ", ") {
   std::string out;
   for (const auto& s : v) out += (out.empty() ? "" : sep) + s;
   return out;
+}
+
+// A whole decimal integer ("12"; not "12abc", "", "1e3"), or nullopt.
+std::optional<std::int64_t> ParseInteger(const std::string& text) {
+  std::size_t used = 0;
+  try {
+    const long long v = std::stoll(text, &used, 10);
+    if (used != text.size()) return std::nullopt;
+    return v;
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
 }
 
 std::vector<std::string> Split(const std::string& s, char sep) {
@@ -264,24 +278,73 @@ class Cli {
     return Status::Ok();
   }
 
-  // Runs engine-internal effects (sends between instances, spawns) until none is left.
+  // Runs engine-internal effects (sends between instances, spawns) until none is left, with one note
+  // per message saying what became of it. DeliverInternalEffects counts the messages it finished,
+  // failed ones included, so each is checked in its receiver's log (an event caused by the message).
   void DeliverAll(std::vector<std::string>* notes) {
+    const std::vector<std::string> kinds = {"nurt.send", "nurt.spawn"};  // store::OutboxItem::kind
     for (int round = 0; round < 100; ++round) {
+      auto pending = store_->ListPendingOutbox(kinds, 1000);
+      if (!pending.ok()) {
+        notes->push_back("messages to other instances not delivered: " + pending.status().message());
+        return;
+      }
+      if (pending->empty()) return;
       auto n = engine_->DeliverInternalEffects(1000);
       if (!n.ok()) {
         notes->push_back("delivery stopped: " + n.status().message());
         return;
       }
-      if (*n == 0) return;
-      notes->push_back(std::to_string(*n) + " message(s) delivered to other instances");
+      if (*n == 0) return;  // every message was busy: left pending for the next command
+      auto left = store_->ListPendingOutbox(kinds, 1000);
+      std::set<std::string> still_pending;
+      if (left.ok()) {
+        for (const auto& item : *left) still_pending.insert(item.id);
+      }
+      for (const auto& item : *pending) {
+        if (!still_pending.count(item.id)) notes->push_back(DescribeDelivery(item));
+      }
     }
+  }
+
+  // What became of one finished outbox message, read back from the receiver's event log.
+  std::string DescribeDelivery(const store::OutboxItem& item) {
+    const bool spawn = item.kind == "nurt.spawn";
+    const std::string receiver = item.payload.value(spawn ? "id" : "to", "");
+    const std::string what =
+        spawn ? "spawn of " + item.payload.value("machine", std::string("?")) + " '" + receiver + "'"
+              : "'" + item.payload.value("event", std::string("?")) + "' from '" + item.instance_id +
+                    "' to '" + receiver + "'";
+    if (receiver.empty()) return what + " processed (the new instance's id was generated: nurt ls)";
+    auto rec = store_->GetInstance(item.org_id, receiver);
+    if (!rec.ok()) {
+      return what + " FAILED: " +
+             (rec.status().IsNotFound() ? "no instance '" + receiver + "'" : rec.status().message());
+    }
+    auto events = store_->ListEvents(item.org_id, receiver);
+    if (events.ok()) {
+      for (const auto& e : *events) {
+        if (e.causation_id == item.id) {
+          return (spawn ? "started " + item.payload.value("machine", std::string("?")) + " '" +
+                              receiver + "'"
+                        : what + " delivered") +
+                 " (its event #" + std::to_string(e.sequence) + ")";
+        }
+      }
+    }
+    return what + " NOT delivered: '" + receiver +
+           "' recorded no event from it (refused, or the same request was applied before); see nurt "
+           "history " + receiver;
   }
 
   void PrintTransitions(const std::vector<store::TransitionRecord>& ts) {
     for (const auto& t : ts) {
-      out_ << "  " << (t.event.empty() ? "(eventless)" : t.event) << ": " << Join(t.from) << " -> "
-           << Join(t.to);
-      if (!t.source.empty()) out_ << "   [" << t.source << " -> " << Join(t.targets) << "]";
+      out_ << "  " << (t.event.empty() ? "(eventless)" : t.event) << ":"
+           << (t.from.empty() ? "" : " " + Join(t.from)) << " -> " << Join(t.to);
+      if (!t.source.empty()) {
+        out_ << "   [" << t.source << " -> "
+             << (t.targets.empty() ? "(targetless)" : Join(t.targets)) << "]";
+      }
       out_ << "\n";
     }
   }
@@ -290,7 +353,9 @@ class Cli {
     std::vector<std::string> notes;
     DeliverAll(&notes);
     if (json_) {
-      out_ << o.ToJson().dump(2) << "\n";
+      Json j = o.ToJson();
+      if (!notes.empty()) j["notes"] = notes;
+      out_ << j.dump(2) << "\n";
       return 0;
     }
     out_ << verb << " " << o.machine << " " << o.instance_id << " (event #" << o.event_sequence
@@ -315,11 +380,9 @@ class Cli {
     req.idempotency_key = Opt("--key");
     req.actor = actor_;
     if (!Opt("--version").empty()) {
-      try {
-        req.version = std::stoll(Opt("--version"));
-      } catch (...) {
-        return Usage("--version must be a number");
-      }
+      const auto version = ParseInteger(Opt("--version"));
+      if (!version || *version < 1) return Usage("--version must be a machine version (1 or more)");
+      req.version = *version;
     }
     Status st = PublishPath(req.machine);
     if (!st.ok()) return Fail(st);
@@ -418,16 +481,20 @@ class Cli {
   }
 
   int List() {
+    if (!args_.positional.empty()) {
+      return Usage("unexpected '" + args_.positional[0] +
+                   "': filter with --machine, --state or --status");
+    }
     store::InstanceFilter f;
     f.machine = Opt("--machine");
     f.state = Opt("--state");
     f.run_status = Opt("--status");
     f.after_id = Opt("--after");
-    try {
-      f.limit = std::stoi(Opt("--limit", "100"));
-    } catch (...) {
-      return Usage("--limit must be a number");
+    const auto limit = ParseInteger(Opt("--limit", "100"));
+    if (!limit || *limit < 1 || *limit > 100000) {
+      return Usage("--limit must be a number from 1 to 100000");
     }
+    f.limit = static_cast<int>(*limit);
     auto list = store_->ListInstances(org_, f);
     if (!list.ok()) return Fail(list.status());
     if (json_) {
@@ -455,12 +522,11 @@ class Cli {
 
   int Replay() {
     if (args_.positional.size() != 1) return Usage("name the instance");
-    std::int64_t until = 0;
-    try {
-      until = std::stoll(Opt("--until", "0"));
-    } catch (...) {
-      return Usage("--until must be an event number");
+    const auto parsed_until = ParseInteger(Opt("--until", "0"));
+    if (!parsed_until || *parsed_until < 0) {
+      return Usage("--until must be an event number (1 for the start event; 0 or none for all)");
     }
+    const std::int64_t until = *parsed_until;
     auto snap = engine_->Replay(org_, args_.positional[0], until);
     if (!snap.ok()) return Fail(snap.status());
     if (json_) {

@@ -374,7 +374,9 @@ class ToJsonConverter {
         }
       }
     }
-    const std::string str_key_text = "'" + std::string(str_key) + "'";
+    std::string str_key_text(1, '\'');  // piecewise: GCC 12 false -Wrestrict on "'" + string
+    str_key_text.append(str_key);
+    str_key_text += '\'';
     const auto n = static_cast<lua_Integer>(count);
     const bool dense = n_int == count && (count == 0 || (min_int == 1 && max_int == n));
 

@@ -18,14 +18,16 @@ std::optional<SyntaxError> CheckSyntax(const Chunk& chunk, SyntaxKind kind) {
   }
   lua_State* L = luaL_newstate();
   if (L == nullptr) return SyntaxError{0, "cannot create a Lua state (out of memory)"};
-  const std::string name = "=" + std::string(chunk.file);
-  const int rc = luaL_loadbufferx(L, text.data(), text.size(), name.c_str(), "t");
+  // A fixed short chunk name: Lua truncates names longer than LUA_IDSIZE (60), which would break the
+  // parsing of "<name>:<line>:" below for long file paths. The file is the caller's to report.
+  static constexpr char kName[] = "=chunk";
+  const int rc = luaL_loadbufferx(L, text.data(), text.size(), kName, "t");
   std::optional<SyntaxError> result;
   if (rc != LUA_OK) {
     std::string msg = lua_tostring(L, -1) ? lua_tostring(L, -1) : "unknown error";
     SyntaxError err;
     // "<file>:<line>: <message>"
-    const std::string prefix = std::string(chunk.file) + ":";
+    const std::string prefix = std::string(kName + 1) + ":";
     if (msg.rfind(prefix, 0) == 0) {
       std::size_t p = prefix.size();
       std::size_t colon = msg.find(':', p);

@@ -14,12 +14,11 @@
 #include <string>
 #include <vector>
 
-#include "manual_clock.hpp"
+#include "engine_harness.hpp"
 #include "nurt/dsl/loader.hpp"
 #include "nurt/engine/engine.hpp"
 #include "nurt/env/file_system.hpp"
 #include "nurt/store/store.hpp"
-#include "temp_dir.hpp"
 
 namespace nurt {
 namespace {
@@ -60,18 +59,7 @@ using Strings = std::vector<std::string>;
 class ExamplesTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    store::SqliteOptions so;
-    so.path = dir_.File("nurt.db");
-    so.fsync_on_commit = false;
-    auto st = store::NewSqliteStore(so);
-    ASSERT_TRUE(st.ok()) << st.status();
-    store_ = std::move(st).value();
-    engine::EngineOptions eo;
-    eo.store = store_.get();
-    eo.clock = &clock_;
-    auto e = engine::NewEngine(eo);
-    ASSERT_TRUE(e.ok()) << e.status();
-    engine_ = std::move(e).value();
+    ASSERT_TRUE(harness_.Open());
     for (const auto& file : MachineFiles()) {
       const dsl::LoadResult r = dsl::LoadMachineFile(file);
       ASSERT_NE(r.definition, nullptr) << file << " does not load";
@@ -162,11 +150,11 @@ class ExamplesTest : public ::testing::Test {
     Send(id, "invoice.sent", Json{{"to", "anna.nowak@example.pl"}});
     Send(id, "payment.received", Json{{"amount_grosze", amount}, {"reference", number}}, "adapter:bank");
   }
-
-  testing::TempDir dir_;
-  testing::ManualClock clock_;  // 2026-01-01T00:00:00Z
-  std::unique_ptr<store::Store> store_;
-  std::unique_ptr<engine::Engine> engine_;
+  testing::EngineHarness harness_;
+  testing::TempDir& dir_ = harness_.dir;
+  testing::ManualClock& clock_ = harness_.clock;  // 2026-01-01T00:00:00Z
+  std::unique_ptr<store::Store>& store_ = harness_.store;
+  std::unique_ptr<engine::Engine>& engine_ = harness_.engine;
 
  private:
   void Remember(const std::string& id, std::int64_t sequence) {

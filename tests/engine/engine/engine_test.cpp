@@ -7,9 +7,8 @@
 #include <random>
 #include <thread>
 
-#include "manual_clock.hpp"
+#include "engine_harness.hpp"
 #include "nurt/dsl/loader.hpp"
-#include "temp_dir.hpp"
 
 namespace nurt::engine {
 namespace {
@@ -52,22 +51,10 @@ class EngineTest : public ::testing::Test {
   void SetUp() override { Open(); }
 
   void Open() {
-    engine_.reset();
-    store_.reset();
-    store::SqliteOptions so;
-    so.path = dir_.File("nurt.db");
-    so.fsync_on_commit = false;
-    auto st = store::NewSqliteStore(so);
-    ASSERT_TRUE(st.ok()) << st.status();
-    store_ = std::move(st).value();
-    EngineOptions eo;
-    eo.store = store_.get();
-    eo.clock = &clock_;
-    eo.lua_limits.instruction_budget = 100'000;
-    eo.max_conflict_retries = 100;  // 4 threads hammer one instance in one test
-    auto e = NewEngine(eo);
-    ASSERT_TRUE(e.ok()) << e.status();
-    engine_ = std::move(e).value();
+    ASSERT_TRUE(harness_.Open([](engine::EngineOptions& eo) {
+      eo.lua_limits.instruction_budget = 100'000;
+      eo.max_conflict_retries = 100;  // 4 threads hammer one instance in one test
+    }));
     Publish(kCounter);
   }
 
@@ -114,11 +101,11 @@ class EngineTest : public ::testing::Test {
     ASSERT_TRUE(rec.ok());
     EXPECT_EQ(*replayed, rec->snapshot);
   }
-
-  testing::TempDir dir_;
-  testing::ManualClock clock_;
-  std::unique_ptr<store::Store> store_;
-  std::unique_ptr<Engine> engine_;
+  testing::EngineHarness harness_;
+  testing::TempDir& dir_ = harness_.dir;
+  testing::ManualClock& clock_ = harness_.clock;
+  std::unique_ptr<store::Store>& store_ = harness_.store;
+  std::unique_ptr<engine::Engine>& engine_ = harness_.engine;
 };
 
 TEST_F(EngineTest, EveryAcceptedEventIsLoggedWithItsTransitionsAndEnvelope) {

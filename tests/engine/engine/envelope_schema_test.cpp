@@ -20,12 +20,11 @@
 #include <string>
 #include <vector>
 
-#include "manual_clock.hpp"
+#include "engine_harness.hpp"
 #include "nurt/dsl/loader.hpp"
 #include "nurt/engine/engine.hpp"
 #include "nurt/store/records.hpp"
 #include "nurt/store/store.hpp"
-#include "temp_dir.hpp"
 
 namespace nurt::engine {
 namespace {
@@ -137,18 +136,8 @@ void ExpectSameEnvelope(const store::EventEnvelope& a, const store::EventEnvelop
 class EnvelopeSchemaTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    store::SqliteOptions so;
-    so.path = dir_.File("nurt.db");
-    so.fsync_on_commit = false;
-    auto st = store::NewSqliteStore(so);
-    ASSERT_TRUE(st.ok()) << st.status();
-    store_ = std::move(st).value();
-    EngineOptions eo;
-    eo.store = store_.get();
-    eo.clock = &clock_;
-    auto e = NewEngine(eo);
-    ASSERT_TRUE(e.ok()) << e.status();
-    engine_ = std::move(e).value();
+    clock_.Set(FromUnixMillis(1'767'225'600'250));
+    ASSERT_TRUE(harness_.Open());
     auto loaded = dsl::LoadMachineText(kParcel, "parcel.yaml");
     ASSERT_NE(loaded.definition, nullptr)
         << (loaded.diagnostics.empty() ? std::string() : loaded.diagnostics.front().ToString());
@@ -250,11 +239,11 @@ class EnvelopeSchemaTest : public ::testing::Test {
     }
     return out;
   }
-
-  testing::TempDir dir_;
-  testing::ManualClock clock_{FromUnixMillis(1'767'225'600'250)};  // 2026-01-01T00:00:00.250Z
-  std::unique_ptr<store::Store> store_;
-  std::unique_ptr<Engine> engine_;
+  testing::EngineHarness harness_;
+  testing::TempDir& dir_ = harness_.dir;
+  testing::ManualClock& clock_ = harness_.clock;  // 2026-01-01T00:00:00.250Z
+  std::unique_ptr<store::Store>& store_ = harness_.store;
+  std::unique_ptr<engine::Engine>& engine_ = harness_.engine;
   std::string a_, b_, child_;
 };
 

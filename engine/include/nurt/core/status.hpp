@@ -26,6 +26,8 @@ enum class StatusCode {
   kUnavailable,         // transient infrastructure failure (busy database, IO): retry later
   kDataLoss,            // stored data is corrupt: page an operator
   kInternal,            // a bug in nurt
+  kUnauthenticated,     // no valid credentials (missing, unknown, revoked or expired API key)
+  kPermissionDenied,    // valid credentials without the scope this needs
 };
 
 std::string_view StatusCodeName(StatusCode code);
@@ -51,6 +53,12 @@ class [[nodiscard]] Status {
   static Status Unavailable(std::string msg) { return {StatusCode::kUnavailable, std::move(msg)}; }
   static Status DataLoss(std::string msg) { return {StatusCode::kDataLoss, std::move(msg)}; }
   static Status Internal(std::string msg) { return {StatusCode::kInternal, std::move(msg)}; }
+  static Status Unauthenticated(std::string msg) {
+    return {StatusCode::kUnauthenticated, std::move(msg)};
+  }
+  static Status PermissionDenied(std::string msg) {
+    return {StatusCode::kPermissionDenied, std::move(msg)};
+  }
 
   bool ok() const { return code_ == StatusCode::kOk; }
   StatusCode code() const { return code_; }
@@ -64,6 +72,8 @@ class [[nodiscard]] Status {
   bool IsIdempotencyMismatch() const { return code_ == StatusCode::kIdempotencyMismatch; }
   bool IsResourceExhausted() const { return code_ == StatusCode::kResourceExhausted; }
   bool IsUnavailable() const { return code_ == StatusCode::kUnavailable; }
+  bool IsUnauthenticated() const { return code_ == StatusCode::kUnauthenticated; }
+  bool IsPermissionDenied() const { return code_ == StatusCode::kPermissionDenied; }
 
   // "code: message", for logs and CLI output.
   std::string ToString() const;

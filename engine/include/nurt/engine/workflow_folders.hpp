@@ -1,0 +1,30 @@
+#pragma once
+// Publishing every workflow found in folders (`workflows/`, `examples/`): what the CLI does before a
+// command and the daemon does at start.
+//
+// Only YAML files whose top level says `kind: Machine` are machines; other YAML (rules, configs) is
+// left alone. Thread-safety: as the Engine it is given.
+
+#include <string>
+#include <vector>
+
+#include "nurt/dsl/diagnostic.hpp"
+#include "nurt/engine/engine.hpp"
+#include "nurt/env/file_system.hpp"
+
+namespace nurt::engine {
+
+struct FolderPublishReport {
+  std::vector<std::string> published;  // "name v3 (path)"
+  std::vector<std::string> invalid;    // files that did not validate
+  std::vector<dsl::Diagnostic> errors; // their error diagnostics
+  std::vector<Status> refused;         // valid machines the store refused (e.g. version reused)
+};
+
+// Loads every machine below `folders` (missing folders are skipped) and publishes it for `org`.
+// Returns an error only when a folder cannot be read; invalid files and refused publications are
+// reported for the caller to decide (the CLI warns, the daemon refuses to start).
+Result<FolderPublishReport> PublishFolders(Engine* engine, const std::string& org,
+                                           const std::vector<std::string>& folders, env::FileSystem* fs);
+
+}  // namespace nurt::engine

@@ -99,6 +99,13 @@ class SqliteKeyStore final : public KeyStore {
       BindOptionalTime(q, 12, key.expires_at);
       const int rc = q.Step();
       if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
+        const std::string detail = sqlite3_errmsg(conn_->db());
+        if (detail.find("api_keys.prefix") != std::string::npos ||
+            detail.find("api_keys.id") != std::string::npos) {
+          // 60 random bits of prefix make this a once-in-a-lifetime event; creating again fixes it.
+          return Status::AlreadyExists("the new API key's prefix or id '" + key.prefix + "' / '" +
+                                       key.id + "' is already taken; create the key again");
+        }
         return Status::AlreadyExists("org '" + key.org_id + "' already has an API key named '" +
                                      key.name +
                                      "' that is not revoked; choose another name or revoke that key "

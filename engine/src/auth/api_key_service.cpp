@@ -10,8 +10,8 @@ namespace nurt::auth {
 namespace {
 
 constexpr std::string_view kTokenStart = "nurt_";
-constexpr std::size_t kPrefixLength = 12;                               // 60 random bits
-constexpr std::size_t kSecretBytes = 32;                                // 256 random bits
+constexpr std::size_t kPrefixLength = 12;                                    // 60 random bits
+constexpr std::size_t kSecretBytes = 32;                                     // 256 random bits
 constexpr std::size_t kSecretLength = internal::Base32Length(kSecretBytes);  // 52 characters
 constexpr std::size_t kMaxNameLength = 100;
 constexpr auto kTouchInterval = std::chrono::minutes(1);
@@ -38,9 +38,10 @@ std::string Shown(std::string_view prefix) {
 }
 
 Status NotValid(std::string_view prefix) {
-  return Status::Unauthenticated("API key " + Shown(prefix) +
-                                 " is not valid; check that the whole key was sent, or ask an admin "
-                                 "of your organisation for a new one");
+  return Status::Unauthenticated(
+      "API key " + Shown(prefix) +
+      " is not valid; check that the whole key was sent, or ask an admin "
+      "of your organisation for a new one");
 }
 
 // Length in characters (UTF-8 code points), as SQLite's length() counts them.
@@ -67,8 +68,9 @@ Status ValidateName(const std::string& name) {
 
 Status RequireActor(const std::string& actor) {
   if (actor.empty()) {
-    return Status::InvalidArgument("who is acting is not known (empty actor); every change to an API "
-                                   "key is audited: pass the actor");
+    return Status::InvalidArgument(
+        "who is acting is not known (empty actor); every change to an API "
+        "key is audited: pass the actor");
   }
   return Status::Ok();
 }
@@ -171,7 +173,8 @@ Result<Principal> ApiKeyService::Authenticate(std::string_view token) {
   auto found = keys_->FindKeyByPrefix(std::string(parsed->prefix));
   if (!found.ok()) {
     if (found.status().IsNotFound()) {
-      // Same work and same answer as a wrong secret: the response must not reveal the prefix exists.
+      // Same work and same answer as a wrong secret: the response must not reveal the prefix
+      // exists.
       (void)internal::ConstantTimeEquals(HashSecret(parsed->secret), std::string(64, '0'));
       return NotValid(parsed->prefix);
     }
@@ -193,8 +196,8 @@ Result<Principal> ApiKeyService::Authenticate(std::string_view token) {
                                    "') is suspended; an admin can reactivate it");
   }
   if (k.expires_at && now >= *k.expires_at) {
-    return Status::Unauthenticated("API key " + Shown(k.prefix) + " ('" + k.name + "') expired at " +
-                                   FormatIso8601(*k.expires_at) +
+    return Status::Unauthenticated("API key " + Shown(k.prefix) + " ('" + k.name +
+                                   "') expired at " + FormatIso8601(*k.expires_at) +
                                    "; an admin can extend it or create a new key");
   }
   auto scopes = EffectiveScopes(k.scopes, k.role);
@@ -250,7 +253,8 @@ Result<KeyRecord> ApiKeyService::ChangeStatus(const std::string& org_id, const s
   }
   const std::string from = k.status;
   k.status = std::string(to_status);
-  const AuditRecord audit = NewAudit(k, action, actor, reason, Json{{"from", from}, {"to", k.status}});
+  const AuditRecord audit =
+      NewAudit(k, action, actor, reason, Json{{"from", from}, {"to", k.status}});
   NURT_RETURN_IF_ERROR(keys_->UpdateKey(k, std::nullopt, audit));
   return k;
 }
@@ -302,7 +306,8 @@ Result<KeyRecord> ApiKeyService::SetExpiry(const std::string& org_id, const std:
   }
   const Json detail{{"from", OptionalTimeJson(k.expires_at)}, {"to", OptionalTimeJson(expires_at)}};
   k.expires_at = expires_at;
-  NURT_RETURN_IF_ERROR(keys_->UpdateKey(k, std::nullopt, NewAudit(k, "key.expiry", actor, reason, detail)));
+  NURT_RETURN_IF_ERROR(
+      keys_->UpdateKey(k, std::nullopt, NewAudit(k, "key.expiry", actor, reason, detail)));
   return k;
 }
 
@@ -315,9 +320,9 @@ Status ApiKeyService::Audit(const AuditRecord& record) {
   if (record.org_id.empty() || record.actor.empty() || record.action.empty() ||
       record.target.empty()) {
     return Status::InvalidArgument(
-        "an audit record needs an org, an actor, an action and a target (got org '" + record.org_id +
-        "', actor '" + record.actor + "', action '" + record.action + "', target '" + record.target +
-        "')");
+        "an audit record needs an org, an actor, an action and a target (got org '" +
+        record.org_id + "', actor '" + record.actor + "', action '" + record.action +
+        "', target '" + record.target + "')");
   }
   AuditRecord r = record;
   if (r.id.empty()) r.id = ids_->NewId();

@@ -1,7 +1,7 @@
 #pragma once
-// The few cryptographic and encoding primitives nurt_auth needs, over OpenSSL (private to nurt_auth).
-// Nothing here is hand-rolled crypto: HMAC-SHA256 is OpenSSL's HMAC, constant-time comparison is
-// CRYPTO_memcmp; the encoders only turn bytes into URL- and header-safe text.
+// The few cryptographic and encoding primitives nurt_auth needs, over OpenSSL (private to
+// nurt_auth). Nothing here is hand-rolled crypto: HMAC-SHA256 is OpenSSL's HMAC, constant-time
+// comparison is CRYPTO_memcmp; the encoders only turn bytes into URL- and header-safe text.
 //
 // Thread-safety: pure functions.
 

@@ -50,11 +50,13 @@ RateDecision RateLimiter::Take(const std::string& key_id, std::string_view tier)
   const std::int64_t now_ms = ToUnixMillis(clock_->Now());
 
   std::lock_guard<std::mutex> lock(mu_);
-  auto [it, inserted] = buckets_.try_emplace(key_id, Bucket{capacity, now_ms, t.per_minute, capacity});
+  auto [it, inserted] =
+      buckets_.try_emplace(key_id, Bucket{capacity, now_ms, t.per_minute, capacity});
   Bucket& b = it->second;
   if (!inserted) {
     Refill(&b, now_ms);
-    if (b.per_minute != t.per_minute) {  // the key's tier changed: keep the level, clamp to the new size
+    if (b.per_minute !=
+        t.per_minute) {  // the key's tier changed: keep the level, clamp to the new size
       b.per_minute = t.per_minute;
       b.capacity = capacity;
       b.units = std::min(b.units, capacity);

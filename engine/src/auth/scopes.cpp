@@ -107,7 +107,8 @@ bool ScopeAllows(const std::vector<std::string>& granted, std::string_view requi
     if (s == required) return true;
     if (!seen.insert(s).second) continue;
     auto it = Implications().find(s);
-    if (it != Implications().end()) pending.insert(pending.end(), it->second.begin(), it->second.end());
+    if (it != Implications().end())
+      pending.insert(pending.end(), it->second.begin(), it->second.end());
   }
   return false;
 }

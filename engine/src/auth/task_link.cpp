@@ -29,7 +29,8 @@ TaskLinkSigner::TaskLinkSigner(std::string key) : key_(std::move(key)) {
 }
 
 std::string TaskLinkSigner::Sign(const TaskLinkClaims& claims) const {
-  const Json payload{{"o", claims.org_id}, {"t", claims.task_id}, {"e", ToUnixMillis(claims.expires_at)}};
+  const Json payload{
+      {"o", claims.org_id}, {"t", claims.task_id}, {"e", ToUnixMillis(claims.expires_at)}};
   const std::string body = Base64UrlEncode(payload.dump());
   return body + "." + Base64UrlEncode(internal::HmacSha256(key_, body));
 }

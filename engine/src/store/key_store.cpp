@@ -25,14 +25,9 @@ Json KeyRecord::ToJson() const {
 }
 
 Json AuditRecord::ToJson() const {
-  return Json{{"id", id},
-              {"orgId", org_id},
-              {"occurredAt", FormatIso8601(occurred_at)},
-              {"actor", actor},
-              {"action", action},
-              {"target", target},
-              {"reason", reason},
-              {"detail", detail}};
+  return Json{{"id", id},         {"orgId", org_id},  {"occurredAt", FormatIso8601(occurred_at)},
+              {"actor", actor},   {"action", action}, {"target", target},
+              {"reason", reason}, {"detail", detail}};
 }
 
 }  // namespace nurt::store

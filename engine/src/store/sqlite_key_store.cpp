@@ -1,6 +1,7 @@
-// KeyStore on SQLite: one connection of its own to the nurt database, guarded by a mutex. Key traffic
-// is light (a lookup per authenticated request goes through ApiKeyService's callers; writes are admin
-// actions and a last-used touch at most once a minute per key), so one connection is enough.
+// KeyStore on SQLite: one connection of its own to the nurt database, guarded by a mutex. Key
+// traffic is light (a lookup per authenticated request goes through ApiKeyService's callers; writes
+// are admin actions and a last-used touch at most once a minute per key), so one connection is
+// enough.
 
 #include <mutex>
 #include <utility>
@@ -65,8 +66,9 @@ Result<StoredKey> ReadKey(const Query& q, const std::string& path) {
   r.name = q.Text(3);
   auto scopes = ParseJson(q.Text(4), "api_keys.scopes");
   if (!scopes.ok() || !scopes->is_array()) {
-    return Status::DataLoss("api key " + r.id + " in '" + path +
-                            "' has damaged scopes (not a JSON array); revoke it and create a new one");
+    return Status::DataLoss(
+        "api key " + r.id + " in '" + path +
+        "' has damaged scopes (not a JSON array); revoke it and create a new one");
   }
   for (const Json& s : *scopes) {
     if (s.is_string()) r.scopes.push_back(s.get<std::string>());
@@ -106,10 +108,10 @@ class SqliteKeyStore final : public KeyStore {
           return Status::AlreadyExists("the new API key's prefix or id '" + key.prefix + "' / '" +
                                        key.id + "' is already taken; create the key again");
         }
-        return Status::AlreadyExists("org '" + key.org_id + "' already has an API key named '" +
-                                     key.name +
-                                     "' that is not revoked; choose another name or revoke that key "
-                                     "first");
+        return Status::AlreadyExists(
+            "org '" + key.org_id + "' already has an API key named '" + key.name +
+            "' that is not revoked; choose another name or revoke that key "
+            "first");
       }
       if (rc != SQLITE_DONE) return conn_->Error(rc, "creating API key '" + key.name + "'");
     }
@@ -171,8 +173,7 @@ class SqliteKeyStore final : public KeyStore {
       const int rc = q.Step();
       if (rc == SQLITE_CONSTRAINT_UNIQUE) {
         return Status::AlreadyExists("org '" + key.org_id + "' has another API key named '" +
-                                     key.name +
-                                     "' that is not revoked; revoke that one first");
+                                     key.name + "' that is not revoked; revoke that one first");
       }
       if (rc != SQLITE_DONE) return conn_->Error(rc, "updating API key " + key.id);
     }
@@ -260,9 +261,9 @@ Result<std::unique_ptr<KeyStore>> NewSqliteKeyStore(const SqliteOptions& options
                                  "'); put the database on a local file system");
     }
   }
-  NURT_RETURN_IF_ERROR(
-      conn->Exec(options.fsync_on_commit ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL",
-                 "setting synchronous"));
+  NURT_RETURN_IF_ERROR(conn->Exec(
+      options.fsync_on_commit ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL",
+      "setting synchronous"));
   NURT_RETURN_IF_ERROR(sqlite::Migrate(conn.get()));
   return std::unique_ptr<KeyStore>(new SqliteKeyStore(std::move(conn)));
 }

@@ -15,12 +15,12 @@
 namespace nurt::auth {
 namespace {
 
+using std::chrono::hours;
+using std::chrono::seconds;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::MatchesRegex;
 using ::testing::Not;
-using std::chrono::hours;
-using std::chrono::seconds;
 
 const std::string kMaster(64, '7');
 
@@ -251,7 +251,8 @@ TEST_F(ApiKeyServiceTest, ExpiredKeysAreRefusedFromTheirExpiryOn) {
   EXPECT_THAT(refused.status().message(), HasSubstr("expired at 2026-01-02T00:00:00.000Z"));
 
   // An admin extends it; then removes the expiry altogether.
-  auto extended = service_->SetExpiry("acme", issued.record.id, clock_.Now() + hours(1), "cli:a", "");
+  auto extended =
+      service_->SetExpiry("acme", issued.record.id, clock_.Now() + hours(1), "cli:a", "");
   ASSERT_TRUE(extended.ok()) << extended.status();
   EXPECT_TRUE(service_->Authenticate(issued.token).ok());
   ASSERT_TRUE(service_->SetExpiry("acme", issued.record.id, std::nullopt, "cli:a", "").ok());

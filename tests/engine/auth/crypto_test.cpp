@@ -20,8 +20,8 @@ TEST(Crypto, ConstantTimeEqualsComparesLengthAndBytes) {
 
 TEST(Crypto, Base64UrlRoundTripsRfc4648VectorsWithoutPadding) {
   const std::pair<const char*, const char*> kVectors[] = {
-      {"", ""}, {"f", "Zg"}, {"fo", "Zm8"}, {"foo", "Zm9v"}, {"foob", "Zm9vYg"},
-      {"fooba", "Zm9vYmE"}, {"foobar", "Zm9vYmFy"}, {"\xfb\xff", "-_8"}};
+      {"", ""},           {"f", "Zg"},          {"fo", "Zm8"},          {"foo", "Zm9v"},
+      {"foob", "Zm9vYg"}, {"fooba", "Zm9vYmE"}, {"foobar", "Zm9vYmFy"}, {"\xfb\xff", "-_8"}};
   for (const auto& [plain, encoded] : kVectors) {
     EXPECT_EQ(Base64UrlEncode(plain), encoded);
     EXPECT_EQ(Base64UrlDecode(encoded), std::string(plain));

@@ -108,7 +108,7 @@ TEST(RateLimiter, FullIdleBucketsAreForgotten) {
   RateLimiter limiter(&clock, /*sweep_floor=*/8);
   for (int i = 0; i < 7; ++i) limiter.Take("key-" + std::to_string(i), "basic");
   EXPECT_EQ(limiter.TrackedKeys(), 7u);
-  clock.Advance(seconds(1));  // the first seven are full again
+  clock.Advance(seconds(1));       // the first seven are full again
   limiter.Take("key-7", "basic");  // the eighth key triggers a sweep
   EXPECT_EQ(limiter.TrackedKeys(), 1u);
   // A forgotten bucket behaves as a full one.
@@ -120,7 +120,8 @@ TEST(RateLimiter, ManyKeysStayBounded) {
   testing::ManualClock clock;
   RateLimiter limiter(&clock, /*sweep_floor=*/64);
   for (int round = 0; round < 100; ++round) {
-    for (int i = 0; i < 50; ++i) limiter.Take("r" + std::to_string(round) + "-" + std::to_string(i), "basic");
+    for (int i = 0; i < 50; ++i)
+      limiter.Take("r" + std::to_string(round) + "-" + std::to_string(i), "basic");
     clock.Advance(seconds(1));
   }
   EXPECT_LE(limiter.TrackedKeys(), 128u);

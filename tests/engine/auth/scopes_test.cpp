@@ -59,12 +59,13 @@ TEST(Scopes, ImplicationsFollowTheCatalogue) {
 
 TEST(Roles, GrantTheirDocumentedScopes) {
   EXPECT_THAT(Roles(), ElementsAre("architect", "installer", "coordinator", "finance", "admin"));
-  EXPECT_THAT(*RoleScopes("architect"),
-              ElementsAre("read:definitions", "definitions:write", "write:instances", "write:events"));
+  EXPECT_THAT(*RoleScopes("architect"), ElementsAre("read:definitions", "definitions:write",
+                                                    "write:instances", "write:events"));
   EXPECT_THAT(*RoleScopes("installer"),
               ElementsAre("read:instances", "read:tasks", "tasks:complete", "write:events"));
-  EXPECT_THAT(*RoleScopes("coordinator"), ElementsAre("read:definitions", "write:instances",
-                                                      "write:events", "tasks:complete", "read:audit"));
+  EXPECT_THAT(*RoleScopes("coordinator"),
+              ElementsAre("read:definitions", "write:instances", "write:events", "tasks:complete",
+                          "read:audit"));
   EXPECT_THAT(*RoleScopes("finance"),
               ElementsAre("read:instances", "read:tasks", "tasks:complete", "write:events"));
   EXPECT_EQ(*RoleScopes("admin"), AllScopes());

@@ -25,9 +25,9 @@ void ExpectRejected(const Result<TaskLinkClaims>& r, const std::string& why) {
 TEST(TaskLink, SignedLinkVerifiesToItsClaimsAndIsUrlSafe) {
   TaskLinkSigner signer("key-one");
   const std::string token = signer.Sign(Claims());
-  EXPECT_EQ(token.find_first_not_of(
-                "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_."),
-            std::string::npos)
+  EXPECT_EQ(
+      token.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_."),
+      std::string::npos)
       << token;
   auto claims = signer.Verify(token, kBefore);
   ASSERT_TRUE(claims.ok()) << claims.status();

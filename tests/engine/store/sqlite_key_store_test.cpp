@@ -90,32 +90,37 @@ TEST_F(SqliteKeyStoreTest, InsertThenFindByPrefixGetAndListRoundTrip) {
 }
 
 TEST_F(SqliteKeyStoreTest, NameIsUniquePerOrgAmongKeysThatAreNotRevoked) {
-  ASSERT_TRUE(keys_->InsertKey(Key("01K1", "app", "pfx000000001"), "h", Audit("01A1", "c", "x")).ok());
+  ASSERT_TRUE(
+      keys_->InsertKey(Key("01K1", "app", "pfx000000001"), "h", Audit("01A1", "c", "x")).ok());
   Status dup = keys_->InsertKey(Key("01K2", "app", "pfx000000002"), "h", Audit("01A2", "c", "x"));
   EXPECT_TRUE(dup.IsAlreadyExists()) << dup;
   EXPECT_NE(dup.message().find("'app'"), std::string::npos) << dup;
   // The failed insert wrote no audit record either.
   EXPECT_EQ(keys_->ListAudit("acme", 10, "")->size(), 1u);
   // Another org may use the name.
-  EXPECT_TRUE(keys_->InsertKey(Key("01K3", "app", "pfx000000003", "beta"), "h",
-                               Audit("01A3", "c", "x", "beta"))
+  EXPECT_TRUE(keys_
+                  ->InsertKey(Key("01K3", "app", "pfx000000003", "beta"), "h",
+                              Audit("01A3", "c", "x", "beta"))
                   .ok());
   // Once revoked, the name is free again.
   KeyRecord revoked = Key("01K1", "app", "pfx000000001");
   revoked.status = "revoked";
   ASSERT_TRUE(keys_->UpdateKey(revoked, std::nullopt, Audit("01A4", "key.revoke", "01K1")).ok());
-  EXPECT_TRUE(keys_->InsertKey(Key("01K4", "app", "pfx000000004"), "h", Audit("01A5", "c", "x")).ok());
+  EXPECT_TRUE(
+      keys_->InsertKey(Key("01K4", "app", "pfx000000004"), "h", Audit("01A5", "c", "x")).ok());
 }
 
 TEST_F(SqliteKeyStoreTest, PrefixIsUniqueAcrossOrgs) {
-  ASSERT_TRUE(keys_->InsertKey(Key("01K1", "a", "pfx000000001"), "h", Audit("01A1", "c", "x")).ok());
+  ASSERT_TRUE(
+      keys_->InsertKey(Key("01K1", "a", "pfx000000001"), "h", Audit("01A1", "c", "x")).ok());
   Status st = keys_->InsertKey(Key("01K2", "b", "pfx000000001", "beta"), "h",
                                Audit("01A2", "c", "x", "beta"));
   EXPECT_TRUE(st.IsAlreadyExists()) << st;
 }
 
 TEST_F(SqliteKeyStoreTest, UpdateChangesStatusExpiryAndHashOnlyWithItsAuditRecord) {
-  ASSERT_TRUE(keys_->InsertKey(Key("01K1", "a", "pfx000000001"), "h1", Audit("01A1", "c", "x")).ok());
+  ASSERT_TRUE(
+      keys_->InsertKey(Key("01K1", "a", "pfx000000001"), "h1", Audit("01A1", "c", "x")).ok());
   KeyRecord k = Key("01K1", "renamed-ignored", "pfx000000001");
   k.status = "suspended";
   k.expires_at = FromUnixMillis(9000);
@@ -140,7 +145,8 @@ TEST_F(SqliteKeyStoreTest, UpdateChangesStatusExpiryAndHashOnlyWithItsAuditRecor
 }
 
 TEST_F(SqliteKeyStoreTest, TouchSetsLastUsed) {
-  ASSERT_TRUE(keys_->InsertKey(Key("01K1", "a", "pfx000000001"), "h", Audit("01A1", "c", "x")).ok());
+  ASSERT_TRUE(
+      keys_->InsertKey(Key("01K1", "a", "pfx000000001"), "h", Audit("01A1", "c", "x")).ok());
   ASSERT_TRUE(keys_->TouchKey("acme", "01K1", FromUnixMillis(7777)).ok());
   EXPECT_EQ(keys_->GetKey("acme", "01K1")->last_used_at, FromUnixMillis(7777));
 }

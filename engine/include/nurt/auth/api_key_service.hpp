@@ -1,31 +1,33 @@
 #pragma once
-// nurt::auth::ApiKeyService — creates, authenticates and manages API keys, and writes the audit log.
+// nurt::auth::ApiKeyService — creates, authenticates and manages API keys, and writes the audit
+// log.
 //
 // Token: "nurt_<prefix>_<secret>", prefix 12 and secret 52 characters of lowercase Crockford base32
-// (60 and 256 random bits): letters and digits only, safe in URLs, headers and shells. The store keeps
-// the prefix (public, the lookup key) and HMAC-SHA256(key-hashing key, secret) — never the secret, so
-// a stolen database yields no usable key. The token is returned once, by Create and Regenerate.
+// (60 and 256 random bits): letters and digits only, safe in URLs, headers and shells. The store
+// keeps the prefix (public, the lookup key) and HMAC-SHA256(key-hashing key, secret) — never the
+// secret, so a stolen database yields no usable key. The token is returned once, by Create and
+// Regenerate.
 //
-// Authenticate answers every failure with Unauthenticated. Until the secret has been checked it says
-// nothing about the key (a guesser learns nothing, not even whether the prefix exists); once it has, it
-// tells the owner what is wrong: suspended, revoked or expired, and what to do.
+// Authenticate answers every failure with Unauthenticated. Until the secret has been checked it
+// says nothing about the key (a guesser learns nothing, not even whether the prefix exists); once
+// it has, it tells the owner what is wrong: suspended, revoked or expired, and what to do.
 //
 // Every mutating call writes an audit record (actor, action "key.create" | "key.suspend" |
-// "key.activate" | "key.revoke" | "key.regenerate" | "key.expiry", target = key id, reason) in the same
-// transaction as the change. last_used_at is written at most once a minute per key (a write on every
-// request would double the API's fsyncs).
+// "key.activate" | "key.revoke" | "key.regenerate" | "key.expiry", target = key id, reason) in the
+// same transaction as the change. last_used_at is written at most once a minute per key (a write on
+// every request would double the API's fsyncs).
 //
-// Thread-safety: every method may be called from any thread. REQUIRES: the store, clock, random source
-// and id generator outlive the service.
-// Errors: InvalidArgument (bad name, scope, role, tier, expiry, empty actor), NotFound (no such key in
-// the org), FailedPrecondition (e.g. activating a revoked key), AlreadyExists (name taken),
-// Unauthenticated (Authenticate only), Unavailable/DataLoss from the store.
+// Thread-safety: every method may be called from any thread. REQUIRES: the store, clock, random
+// source and id generator outlive the service. Errors: InvalidArgument (bad name, scope, role,
+// tier, expiry, empty actor), NotFound (no such key in the org), FailedPrecondition (e.g.
+// activating a revoked key), AlreadyExists (name taken), Unauthenticated (Authenticate only),
+// Unavailable/DataLoss from the store.
 
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
-#include <mutex>
 #include <vector>
 
 #include "nurt/auth/master_secret.hpp"
@@ -51,8 +53,8 @@ struct Principal {
 };
 
 struct CreateKeyRequest {
-  std::string org_id, name;            // name: 1-100 characters, unique among the org's live keys
-  std::vector<std::string> scopes;     // from the catalogue (scopes.hpp)
+  std::string org_id, name;             // name: 1-100 characters, unique among the org's live keys
+  std::vector<std::string> scopes;      // from the catalogue (scopes.hpp)
   std::string role, tier = "standard";  // role "" or one of Roles(); tier basic|standard|premium
   std::optional<TimePoint> expires_at;  // must be in the future
   std::string actor, reason;            // actor required
@@ -76,15 +78,16 @@ class ApiKeyService {
   Result<KeyRecord> Get(const std::string& org_id, const std::string& id);
 
   // active -> suspended (FailedPrecondition otherwise).
-  Result<KeyRecord> Suspend(const std::string& org_id, const std::string& id, const std::string& actor,
-                            const std::string& reason);
+  Result<KeyRecord> Suspend(const std::string& org_id, const std::string& id,
+                            const std::string& actor, const std::string& reason);
   // suspended -> active (FailedPrecondition otherwise; revocation is final).
   Result<KeyRecord> Activate(const std::string& org_id, const std::string& id,
                              const std::string& actor, const std::string& reason);
   // active|suspended -> revoked, for good; the name becomes free.
-  Result<KeyRecord> Revoke(const std::string& org_id, const std::string& id, const std::string& actor,
-                           const std::string& reason);
-  // A new secret for the same key (same prefix, id, scopes and status); the old token stops working.
+  Result<KeyRecord> Revoke(const std::string& org_id, const std::string& id,
+                           const std::string& actor, const std::string& reason);
+  // A new secret for the same key (same prefix, id, scopes and status); the old token stops
+  // working.
   Result<IssuedKey> Regenerate(const std::string& org_id, const std::string& id,
                                const std::string& actor, const std::string& reason);
   // A new expiry (future) or none. Not for revoked keys.
@@ -95,8 +98,9 @@ class ApiKeyService {
   // The org's audit records after `after_id`, oldest first, at most `limit` (1..1000).
   Result<std::vector<AuditRecord>> ListAudit(const std::string& org_id, int limit,
                                              const std::string& after_id);
-  // Appends a record for another admin action (an override, a webhook change). id and occurred_at are
-  // filled in when empty / the epoch. InvalidArgument when org_id, actor, action or target is empty.
+  // Appends a record for another admin action (an override, a webhook change). id and occurred_at
+  // are filled in when empty / the epoch. InvalidArgument when org_id, actor, action or target is
+  // empty.
   Status Audit(const AuditRecord& record);
 
  private:
@@ -117,7 +121,8 @@ class ApiKeyService {
   const std::string hashing_key_;
 
   std::mutex touch_mu_;
-  std::unordered_map<std::string, TimePoint> last_touch_;  // key id -> last write; guarded by touch_mu_
+  std::unordered_map<std::string, TimePoint>
+      last_touch_;  // key id -> last write; guarded by touch_mu_
 };
 
 }  // namespace nurt::auth

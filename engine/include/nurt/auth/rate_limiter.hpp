@@ -8,15 +8,16 @@
 //
 // A bucket holds up to `burst` requests and refills continuously at per_minute / 60 per second; a
 // request takes one. Arithmetic is exact (integer units of 1/60000 request per millisecond), so the
-// Retry-After it reports is the true wait, rounded up to whole seconds. Time comes from the injected
-// Clock only (tests run in virtual time).
+// Retry-After it reports is the true wait, rounded up to whole seconds. Time comes from the
+// injected Clock only (tests run in virtual time).
 //
 // Memory: a bucket that has refilled completely is indistinguishable from no bucket, so full idle
-// buckets are dropped in a sweep that runs when the number of tracked keys has doubled since the last
-// sweep (amortised O(1) per Take). The map is bounded by the number of keys active within the time it
-// takes a bucket to refill (at most 10 s for every tier).
+// buckets are dropped in a sweep that runs when the number of tracked keys has doubled since the
+// last sweep (amortised O(1) per Take). The map is bounded by the number of keys active within the
+// time it takes a bucket to refill (at most 10 s for every tier).
 //
-// Thread-safety: Take may be called from any thread (one mutex; the critical section is a few adds).
+// Thread-safety: Take may be called from any thread (one mutex; the critical section is a few
+// adds).
 
 #include <cstddef>
 #include <cstdint>
@@ -50,12 +51,12 @@ struct RateDecision {
 
 class RateLimiter {
  public:
-  // REQUIRES: clock outlives the limiter. `sweep_floor`: number of tracked keys below which no sweep
-  // runs (tests lower it).
+  // REQUIRES: clock outlives the limiter. `sweep_floor`: number of tracked keys below which no
+  // sweep runs (tests lower it).
   explicit RateLimiter(const env::Clock* clock, std::size_t sweep_floor = 4096);
 
-  // Takes one request from `key_id`'s bucket. An unknown tier gets the basic (strictest) limits: the
-  // tier was validated when the key was created, so this only guards against a bug.
+  // Takes one request from `key_id`'s bucket. An unknown tier gets the basic (strictest) limits:
+  // the tier was validated when the key was created, so this only guards against a bug.
   RateDecision Take(const std::string& key_id, std::string_view tier);
 
   // Keys with a bucket in memory (a test hook for the memory bound).
@@ -63,8 +64,8 @@ class RateLimiter {
 
  private:
   struct Bucket {
-    std::int64_t units = 0;    // tokens * 60000
-    std::int64_t at_ms = 0;    // when `units` was computed
+    std::int64_t units = 0;  // tokens * 60000
+    std::int64_t at_ms = 0;  // when `units` was computed
     std::int64_t per_minute = 0;
     std::int64_t capacity = 0;  // burst * 60000
   };

@@ -4,8 +4,8 @@
 // A scope is one exact string from the catalogue below; the API maps each route to the one scope it
 // requires. Some scopes imply others (definitions:write implies read:definitions, ...): ScopeAllows
 // applies the closure, so a key granted only "write:events" may also read instances. A role is a
-// named bundle of scopes (and, in the API, decides which human tasks the key sees); a key's effective
-// scopes are the union of its explicit scopes and its role's.
+// named bundle of scopes (and, in the API, decides which human tasks the key sees); a key's
+// effective scopes are the union of its explicit scopes and its role's.
 //
 // Thread-safety: everything here is pure or reads immutable tables; call from any thread.
 // Errors: InvalidArgument naming the unknown scope or role, with a suggestion or the full list.
@@ -20,15 +20,19 @@ namespace nurt::auth {
 
 // The scope catalogue (exact strings).
 inline constexpr std::string_view kReadDefinitions = "read:definitions";
-inline constexpr std::string_view kWriteDefinitions = "definitions:write";  // implies read:definitions
+inline constexpr std::string_view kWriteDefinitions =
+    "definitions:write";  // implies read:definitions
 inline constexpr std::string_view kReadInstances = "read:instances";
-inline constexpr std::string_view kWriteInstances = "write:instances";  // start; implies read:instances
-inline constexpr std::string_view kWriteEvents = "write:events";        // implies read:instances
+inline constexpr std::string_view kWriteInstances =
+    "write:instances";                                            // start; implies read:instances
+inline constexpr std::string_view kWriteEvents = "write:events";  // implies read:instances
 inline constexpr std::string_view kReadTasks = "read:tasks";
-inline constexpr std::string_view kCompleteTasks = "tasks:complete";  // claim+complete; implies read:tasks
+inline constexpr std::string_view kCompleteTasks =
+    "tasks:complete";  // claim+complete; implies read:tasks
 // force/skip/retry/cancel/suspend/resume; implies read:instances
 inline constexpr std::string_view kAdminOverride = "admin:override";
-inline constexpr std::string_view kManageKeys = "keys:manage";  // its own org's keys; implies read:audit
+inline constexpr std::string_view kManageKeys =
+    "keys:manage";  // its own org's keys; implies read:audit
 inline constexpr std::string_view kReadAudit = "read:audit";
 inline constexpr std::string_view kManageWebhooks = "webhooks:manage";
 

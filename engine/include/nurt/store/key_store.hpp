@@ -1,15 +1,15 @@
 #pragma once
 // nurt::store::KeyStore — persistence for API keys and the audit log (tables `api_keys` and
-// `audit_log`, docs/store.md). nurt::auth::ApiKeyService is its only intended user; it owns the rules
-// (token format, hashing, who may do what). The store only keeps rows consistent: every change to a key
-// is written in the same transaction as the audit record that explains it.
+// `audit_log`, docs/store.md). nurt::auth::ApiKeyService is its only intended user; it owns the
+// rules (token format, hashing, who may do what). The store only keeps rows consistent: every
+// change to a key is written in the same transaction as the audit record that explains it.
 //
 // NewSqliteKeyStore opens its own connection to the same database file as the main Store (WAL lets
 // both write the file; writes are serialised by SQLite's lock) and applies the same migrations.
 //
 // Thread-safety: every method may be called from any thread at any time.
-// Errors: NotFound (no such key in that org), AlreadyExists (name or prefix taken), Unavailable (busy
-// database, IO), DataLoss (damaged file or stored JSON).
+// Errors: NotFound (no such key in that org), AlreadyExists (name or prefix taken), Unavailable
+// (busy database, IO), DataLoss (damaged file or stored JSON).
 
 #include <cstdint>
 #include <memory>
@@ -32,9 +32,9 @@ struct KeyRecord {
   std::string prefix;  // public, unique across orgs: the token is nurt_<prefix>_<secret>
   std::string name;    // unique per org among keys that are not revoked
   std::vector<std::string> scopes;  // explicit scopes as granted (not expanded by the role)
-  std::string role;    // "" or one of auth::Roles()
-  std::string tier;    // basic | standard | premium (rate limit)
-  std::string status;  // active | suspended | revoked
+  std::string role;                 // "" or one of auth::Roles()
+  std::string tier;                 // basic | standard | premium (rate limit)
+  std::string status;               // active | suspended | revoked
   TimePoint created_at{};
   std::string created_by;  // actor who created it
   std::optional<TimePoint> expires_at;
@@ -70,8 +70,8 @@ class KeyStore {
  public:
   virtual ~KeyStore() = default;
 
-  // Inserts a new key and its audit record in one transaction. AlreadyExists when the org already has
-  // a non-revoked key of that name, or when the prefix (or id) is taken.
+  // Inserts a new key and its audit record in one transaction. AlreadyExists when the org already
+  // has a non-revoked key of that name, or when the prefix (or id) is taken.
   virtual Status InsertKey(const KeyRecord& key, const std::string& secret_hash,
                            const AuditRecord& audit) = 0;
 

@@ -255,7 +255,7 @@ Result<KeyRecord> ApiKeyService::ChangeStatus(const std::string& org_id, const s
   k.status = std::string(to_status);
   const AuditRecord audit =
       NewAudit(k, action, actor, reason, Json{{"from", from}, {"to", k.status}});
-  NURT_RETURN_IF_ERROR(keys_->UpdateKey(k, std::nullopt, audit));
+  NURT_RETURN_IF_ERROR(keys_->UpdateKey(k, from, std::nullopt, audit));
   return k;
 }
 
@@ -284,7 +284,7 @@ Result<IssuedKey> ApiKeyService::Regenerate(const std::string& org_id, const std
   }
   const std::string secret = NewSecret();
   const AuditRecord audit = NewAudit(k, "key.regenerate", actor, reason, Json::object());
-  NURT_RETURN_IF_ERROR(keys_->UpdateKey(k, HashSecret(secret), audit));
+  NURT_RETURN_IF_ERROR(keys_->UpdateKey(k, k.status, HashSecret(secret), audit));
   std::string token = std::string(kTokenStart) + k.prefix + "_" + secret;
   return IssuedKey{std::move(k), std::move(token)};
 }
@@ -306,8 +306,8 @@ Result<KeyRecord> ApiKeyService::SetExpiry(const std::string& org_id, const std:
   }
   const Json detail{{"from", OptionalTimeJson(k.expires_at)}, {"to", OptionalTimeJson(expires_at)}};
   k.expires_at = expires_at;
-  NURT_RETURN_IF_ERROR(
-      keys_->UpdateKey(k, std::nullopt, NewAudit(k, "key.expiry", actor, reason, detail)));
+  NURT_RETURN_IF_ERROR(keys_->UpdateKey(k, k.status, std::nullopt,
+                                        NewAudit(k, "key.expiry", actor, reason, detail)));
   return k;
 }
 

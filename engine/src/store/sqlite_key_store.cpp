@@ -34,7 +34,8 @@ constexpr const char* kListKeys =
 #undef NURT_KEY_COLUMNS
 constexpr const char* kUpdateKey =
     "UPDATE api_keys SET status = ?3, expires_at = ?4, updated_at = ?5, "
-    "secret_hash = coalesce(?6, secret_hash) WHERE org_id = ?1 AND id = ?2";
+    "secret_hash = coalesce(?6, secret_hash) WHERE org_id = ?1 AND id = ?2 AND status = ?7";
+constexpr const char* kKeyStatus = "SELECT status FROM api_keys WHERE org_id = ?1 AND id = ?2";
 constexpr const char* kTouchKey =
     "UPDATE api_keys SET last_used_at = ?3 WHERE org_id = ?1 AND id = ?2";
 constexpr const char* kInsertAudit =
@@ -155,7 +156,8 @@ class SqliteKeyStore final : public KeyStore {
     return out;
   }
 
-  Status UpdateKey(const KeyRecord& key, const std::optional<std::string>& new_secret_hash,
+  Status UpdateKey(const KeyRecord& key, const std::string& expected_status,
+                   const std::optional<std::string>& new_secret_hash,
                    const AuditRecord& audit) override {
     std::lock_guard<std::mutex> lock(mu_);
     WriteTransaction tx(conn_.get());
@@ -170,6 +172,7 @@ class SqliteKeyStore final : public KeyStore {
       } else {
         q.BindNull(6);
       }
+      q.Bind(7, expected_status);
       const int rc = q.Step();
       if (rc == SQLITE_CONSTRAINT_UNIQUE) {
         return Status::AlreadyExists("org '" + key.org_id + "' has another API key named '" +
@@ -178,7 +181,14 @@ class SqliteKeyStore final : public KeyStore {
       if (rc != SQLITE_DONE) return conn_->Error(rc, "updating API key " + key.id);
     }
     if (conn_->Changes() == 0) {
-      return Status::NotFound("org '" + key.org_id + "' has no API key '" + key.id + "'");
+      NURT_ASSIGN_OR_RETURN(Query q, conn_->Prepare(kKeyStatus));
+      q.Bind(1, key.org_id).Bind(2, key.id);
+      NURT_ASSIGN_OR_RETURN(bool row, q.Next("reading the status of API key " + key.id));
+      if (!row) return Status::NotFound("org '" + key.org_id + "' has no API key '" + key.id + "'");
+      return Status::Conflict("API key '" + key.name + "' (" + key.id +
+                              ") changed meanwhile: it is " + q.Text(0) + ", not " +
+                              expected_status +
+                              "; nothing was written: look at it again (`nurt keys ls`) and retry");
     }
     NURT_RETURN_IF_ERROR(InsertAuditLocked(audit));
     return tx.Commit("committing the change to API key " + key.id);

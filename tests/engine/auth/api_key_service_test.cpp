@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <thread>
 
 #include "manual_clock.hpp"
 #include "seeded_random.hpp"
@@ -56,7 +57,11 @@ class ApiKeyServiceTest : public ::testing::Test {
 
   std::vector<std::string> AuditActions() {
     std::vector<std::string> out;
-    for (const auto& a : *service_->ListAudit("acme", 1000, "")) out.push_back(a.action);
+    auto audit = service_->ListAudit("acme", 1000, "");  // kept: the loop reads into it
+    EXPECT_TRUE(audit.ok()) << audit.status();
+    if (audit.ok()) {
+      for (const auto& a : *audit) out.push_back(a.action);
+    }
     return out;
   }
 
@@ -225,6 +230,95 @@ TEST_F(ApiKeyServiceTest, SuspendActivateRevokeWithAuditAndHelpfulRefusals) {
   EXPECT_EQ((*audit)[2].action, "key.activate");
   EXPECT_EQ((*audit)[3].action, "key.revoke");
   EXPECT_TRUE(service_->ListAudit("other-org", 100, "")->empty());
+}
+
+TEST_F(ApiKeyServiceTest, RacingAdminsCannotUndoARevocation) {
+  const IssuedKey issued = MustCreate(Request());
+  const std::string id = issued.record.id;
+  std::vector<std::thread> admins;
+  for (int i = 0; i < 8; ++i) {
+    admins.emplace_back([&, i] {
+      const std::string actor = "cli:admin" + std::to_string(i);
+      for (int round = 0; round < 10; ++round) {
+        if (i == 0 && round == 5) {
+          (void)service_->Revoke("acme", id, actor, "");
+        } else if ((i + round) % 2 == 0) {
+          (void)service_->Suspend("acme", id, actor, "");
+        } else {
+          (void)service_->Activate("acme", id, actor, "");
+        }
+      }
+    });
+  }
+  for (auto& t : admins) t.join();
+  EXPECT_EQ(service_->Get("acme", id)->status, "revoked");
+  // The audit log tells one consistent story: each change starts where the previous one ended.
+  std::string status = "active";
+  auto audit = service_->ListAudit("acme", 1000, "");
+  ASSERT_TRUE(audit.ok()) << audit.status();
+  for (const auto& a : *audit) {
+    if (a.action == "key.create") continue;
+    EXPECT_EQ(a.detail["from"], status) << a.ToJson().dump();
+    status = a.detail["to"];
+  }
+  EXPECT_EQ(status, "revoked");
+}
+
+// A KeyStore whose GetKey returns what it read and then lets "another admin" revoke the key, so the
+// caller acts on a stale read: the window a real race opens, made deterministic.
+class RevokedAfterRead final : public store::KeyStore {
+ public:
+  explicit RevokedAfterRead(store::KeyStore* inner) : inner_(inner) {}
+  Result<KeyRecord> GetKey(const std::string& org_id, const std::string& id) override {
+    auto read = inner_->GetKey(org_id, id);
+    if (read.ok() && read->status != "revoked") {
+      KeyRecord revoked = *read;
+      revoked.status = "revoked";
+      AuditRecord a;
+      a.org_id = org_id;
+      a.id = "01ZZZZZZZZZZZZZZZZZZZZZZZZ";
+      a.actor = "cli:other-admin";
+      a.action = "key.revoke";
+      a.target = id;
+      EXPECT_TRUE(inner_->UpdateKey(revoked, read->status, std::nullopt, a).ok());
+    }
+    return read;
+  }
+  Status InsertKey(const KeyRecord& k, const std::string& h, const AuditRecord& a) override {
+    return inner_->InsertKey(k, h, a);
+  }
+  Result<store::StoredKey> FindKeyByPrefix(const std::string& p) override {
+    return inner_->FindKeyByPrefix(p);
+  }
+  Result<std::vector<KeyRecord>> ListKeys(const std::string& o) override {
+    return inner_->ListKeys(o);
+  }
+  Status UpdateKey(const KeyRecord& k, const std::string& e, const std::optional<std::string>& h,
+                   const AuditRecord& a) override {
+    return inner_->UpdateKey(k, e, h, a);
+  }
+  Status TouchKey(const std::string& o, const std::string& i, TimePoint t) override {
+    return inner_->TouchKey(o, i, t);
+  }
+  Status AppendAudit(const AuditRecord& a) override { return inner_->AppendAudit(a); }
+  Result<std::vector<AuditRecord>> ListAudit(const std::string& o, int l,
+                                             const std::string& a) override {
+    return inner_->ListAudit(o, l, a);
+  }
+
+ private:
+  store::KeyStore* inner_;
+};
+
+TEST_F(ApiKeyServiceTest, AChangeBasedOnAStaleReadIsAConflictNotAnUndoneRevocation) {
+  const std::string id = MustCreate(Request()).record.id;
+  RevokedAfterRead racing(keys_.get());
+  ApiKeyService stale(&racing, &clock_, &random_, ids_.get(), kMaster);
+  auto suspended = stale.Suspend("acme", id, "cli:bob", "");
+  EXPECT_TRUE(suspended.status().IsConflict()) << suspended.status();
+  EXPECT_THAT(suspended.status().message(), HasSubstr("changed meanwhile"));
+  EXPECT_EQ(service_->Get("acme", id)->status, "revoked");
+  EXPECT_TRUE(stale.Regenerate("acme", id, "cli:bob", "").status().IsFailedPrecondition());
 }
 
 TEST_F(ApiKeyServiceTest, RegenerateReplacesTheSecretKeepingTheKey) {

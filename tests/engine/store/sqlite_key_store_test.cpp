@@ -105,7 +105,8 @@ TEST_F(SqliteKeyStoreTest, NameIsUniquePerOrgAmongKeysThatAreNotRevoked) {
   // Once revoked, the name is free again.
   KeyRecord revoked = Key("01K1", "app", "pfx000000001");
   revoked.status = "revoked";
-  ASSERT_TRUE(keys_->UpdateKey(revoked, std::nullopt, Audit("01A4", "key.revoke", "01K1")).ok());
+  ASSERT_TRUE(
+      keys_->UpdateKey(revoked, "active", std::nullopt, Audit("01A4", "key.revoke", "01K1")).ok());
   EXPECT_TRUE(
       keys_->InsertKey(Key("01K4", "app", "pfx000000004"), "h", Audit("01A5", "c", "x")).ok());
 }
@@ -124,7 +125,8 @@ TEST_F(SqliteKeyStoreTest, UpdateChangesStatusExpiryAndHashOnlyWithItsAuditRecor
   KeyRecord k = Key("01K1", "renamed-ignored", "pfx000000001");
   k.status = "suspended";
   k.expires_at = FromUnixMillis(9000);
-  ASSERT_TRUE(keys_->UpdateKey(k, std::string("h2"), Audit("01A2", "key.suspend", "01K1")).ok());
+  ASSERT_TRUE(
+      keys_->UpdateKey(k, "active", std::string("h2"), Audit("01A2", "key.suspend", "01K1")).ok());
   auto found = keys_->FindKeyByPrefix("pfx000000001");
   ASSERT_TRUE(found.ok());
   EXPECT_EQ(found->record.status, "suspended");
@@ -133,15 +135,35 @@ TEST_F(SqliteKeyStoreTest, UpdateChangesStatusExpiryAndHashOnlyWithItsAuditRecor
   EXPECT_EQ(found->secret_hash, "h2");
 
   k.expires_at.reset();
-  ASSERT_TRUE(keys_->UpdateKey(k, std::nullopt, Audit("01A3", "key.expiry", "01K1")).ok());
+  ASSERT_TRUE(
+      keys_->UpdateKey(k, "suspended", std::nullopt, Audit("01A3", "key.expiry", "01K1")).ok());
   found = keys_->FindKeyByPrefix("pfx000000001");
   EXPECT_FALSE(found->record.expires_at.has_value());
   EXPECT_EQ(found->secret_hash, "h2");
 
   KeyRecord missing = Key("01K9", "zzz", "pfx000000009");
-  Status st = keys_->UpdateKey(missing, std::nullopt, Audit("01A4", "key.suspend", "01K9"));
+  Status st =
+      keys_->UpdateKey(missing, "active", std::nullopt, Audit("01A4", "key.suspend", "01K9"));
   EXPECT_TRUE(st.IsNotFound()) << st;
   EXPECT_EQ(keys_->ListAudit("acme", 10, "")->size(), 3u);  // not 4: the failed update rolled back
+}
+
+TEST_F(SqliteKeyStoreTest, UpdateIsACompareAndSetOnTheStatus) {
+  ASSERT_TRUE(
+      keys_->InsertKey(Key("01K1", "a", "pfx000000001"), "h1", Audit("01A1", "c", "x")).ok());
+  KeyRecord revoked = Key("01K1", "a", "pfx000000001");
+  revoked.status = "revoked";
+  ASSERT_TRUE(keys_->UpdateKey(revoked, "active", std::nullopt, Audit("01A2", "r", "01K1")).ok());
+  // A second admin read the key while it was active and now suspends it: refused, nothing written.
+  KeyRecord suspended = Key("01K1", "a", "pfx000000001");
+  suspended.status = "suspended";
+  Status st = keys_->UpdateKey(suspended, "active", std::string("h9"), Audit("01A3", "s", "01K1"));
+  EXPECT_TRUE(st.IsConflict()) << st;
+  EXPECT_NE(st.message().find("it is revoked, not active"), std::string::npos) << st;
+  auto found = keys_->FindKeyByPrefix("pfx000000001");
+  EXPECT_EQ(found->record.status, "revoked");
+  EXPECT_EQ(found->secret_hash, "h1");
+  EXPECT_EQ(keys_->ListAudit("acme", 10, "")->size(), 2u);
 }
 
 TEST_F(SqliteKeyStoreTest, TouchSetsLastUsed) {

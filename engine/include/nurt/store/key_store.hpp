@@ -85,10 +85,13 @@ class KeyStore {
   virtual Result<std::vector<KeyRecord>> ListKeys(const std::string& org_id) = 0;
 
   // Writes key.status and key.expires_at (and the secret hash when `new_secret_hash` is set) of the
-  // key (key.org_id, key.id), plus `audit`, in one transaction. Other fields are not changed.
-  // NotFound when the key does not exist; AlreadyExists when reactivating would clash with another
-  // non-revoked key of the same name.
-  virtual Status UpdateKey(const KeyRecord& key, const std::optional<std::string>& new_secret_hash,
+  // key (key.org_id, key.id), plus `audit`, in one transaction, only if the stored status is still
+  // `expected_status` (compare-and-set: two admins acting at once cannot, say, turn a key revoked a
+  // moment ago back into a suspended one). Other fields are not changed. Errors: NotFound (no such
+  // key), Conflict (its status changed meanwhile: reload and retry), AlreadyExists (reactivating
+  // would clash with another non-revoked key of the same name).
+  virtual Status UpdateKey(const KeyRecord& key, const std::string& expected_status,
+                           const std::optional<std::string>& new_secret_hash,
                            const AuditRecord& audit) = 0;
 
   // Sets last_used_at. A missing key is not an error (it may have been deleted meanwhile).

@@ -20,8 +20,9 @@
 // Thread-safety: every method may be called from any thread. REQUIRES: the store, clock, random
 // source and id generator outlive the service. Errors: InvalidArgument (bad name, scope, role,
 // tier, expiry, empty actor), NotFound (no such key in the org), FailedPrecondition (e.g.
-// activating a revoked key), AlreadyExists (name taken), Unauthenticated (Authenticate only),
-// Unavailable/DataLoss from the store.
+// activating a revoked key), AlreadyExists (name taken), Conflict (another admin changed the key
+// between this call's read and its write: nothing was written, retry), Unauthenticated
+// (Authenticate only), Unavailable/DataLoss from the store.
 
 #include <mutex>
 #include <optional>

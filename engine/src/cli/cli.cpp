@@ -9,6 +9,7 @@
 #include <regex>
 #include <set>
 
+#include "cli/keys_command.hpp"
 #include "nurt/core/json.hpp"
 #include "nurt/dsl/graph.hpp"
 #include "nurt/dsl/loader.hpp"
@@ -28,13 +29,15 @@ CliEnvironment CliEnvironment::FromProcess() {
   e.org = get("NURT_ORG");
   e.path = get("NURT_PATH");
   e.actor = get("NURT_ACTOR");
+  e.secret_file = get("NURT_SECRET_FILE");
   if (e.actor.empty() && !get("USER").empty()) e.actor = "cli:" + get("USER");
   return e;
 }
 
 namespace {
 
-constexpr const char* kUsage = R"(usage: nurt [global options] COMMAND [args]
+// The keys lines come from keys_command.cpp (kKeysUsage), after the instance commands.
+constexpr const char* kUsageHead = R"(usage: nurt [global options] COMMAND [args]
 
 Commands:
   validate FILE...                      check workflow files; every problem as file:line:col
@@ -48,26 +51,33 @@ Commands:
   ls [--machine M] [--state S] [--status S] [--after ID] [--limit N]
                                         list instances
   replay ID [--until SEQ]               rebuild the state from the event log (at any point)
-
+)";
+constexpr const char* kUsageTail = R"(
 Global options (before or after the command):
   --db PATH        SQLite store (env NURT_DB; default ./nurt.db)
   --org ORG        tenant (env NURT_ORG; default "default")
   --path DIRS      ':'-separated folders of workflow YAML (env NURT_PATH; default workflows:examples)
   --actor NAME     who is acting (env NURT_ACTOR; default cli:$USER)
   --json           machine-readable output
+  --secret-file P  master secret for API keys (env NURT_SECRET_FILE; default <db>.secret)
 )";
+
+// kKeysUsage is constant-initialised (a pointer to a literal), so it is ready before this runs.
+const std::string kUsage = std::string(kUsageHead) + kKeysUsage + kUsageTail;
 
 struct Args {
   std::string command;
   std::vector<std::string> positional;
-  std::map<std::string, std::string> options;
+  std::map<std::string, std::string> options;               // the last value of each option
+  std::map<std::string, std::vector<std::string>> all_values;  // every value (--scope repeats)
   std::set<std::string> flags;
 };
 
 const std::set<std::string> kValueOptions = {"--db",   "--org",     "--path",  "--actor", "--data",
                                              "--id",   "--key",     "--version", "--format",
                                              "--machine", "--state", "--status", "--after", "--limit",
-                                             "--until"};
+                                             "--until", "--name", "--scope", "--role", "--tier",
+                                             "--expires", "--reason", "--secret-file"};
 const std::set<std::string> kFlagOptions = {"--json", "--help", "-h"};
 
 std::optional<std::string> ParseArgs(const std::vector<std::string>& raw, Args* args) {
@@ -88,6 +98,7 @@ std::optional<std::string> ParseArgs(const std::vector<std::string>& raw, Args* 
           value = raw[++i];
         }
         args->options[name] = value;
+        args->all_values[name].push_back(value);
       } else {
         return "unknown option " + name;
       }
@@ -140,6 +151,7 @@ class Cli {
     path_ = Opt("--path", env.path.empty() ? "workflows:examples" : env.path);
     actor_ = Opt("--actor", env.actor.empty() ? "cli" : env.actor);
     json_ = args_.flags.count("--json") > 0;
+    secret_file_env_ = env.secret_file;
   }
 
   int Run() {
@@ -152,6 +164,7 @@ class Cli {
     if (c == "history") return WithEngine([this] { return History(); });
     if (c == "ls") return WithEngine([this] { return List(); });
     if (c == "replay") return WithEngine([this] { return Replay(); });
+    if (c == "keys") return Keys();
     err_ << "nurt: unknown command '" << c << "'\n\n" << kUsage;
     return 2;
   }
@@ -187,6 +200,18 @@ class Cli {
       return Status::InvalidArgument("--data must be a JSON object like '{\"amount\": 100}'");
     }
     return parsed;
+  }
+
+  int Keys() {
+    KeysInvocation inv;
+    inv.args = args_.positional;
+    inv.options = args_.all_values;
+    inv.db = db_;
+    inv.org = org_;
+    inv.actor = actor_;
+    inv.secret_file = Opt("--secret-file", secret_file_env_.empty() ? db_ + ".secret" : secret_file_env_);
+    inv.json = json_;
+    return RunKeysCommand(inv, out_, err_);
   }
 
   // --- validate / graph (no store) --------------------------------------------------------------
@@ -552,7 +577,7 @@ class Cli {
   Args args_;
   std::ostream& out_;
   std::ostream& err_;
-  std::string db_, org_, path_, actor_;
+  std::string db_, org_, path_, actor_, secret_file_env_;
   bool json_ = false;
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<engine::Engine> engine_;

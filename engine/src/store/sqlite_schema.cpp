@@ -109,6 +109,44 @@ CREATE TABLE idempotency (
 ) STRICT;
 )sql";
 
+// Migration 2: API keys and the audit log (docs/store.md). A key's secret is never stored, only an
+// HMAC of it; `prefix` is the public half of the token and the lookup key. A name is unique per org
+// among keys that are not revoked, so a revoked key's name can be reused.
+constexpr const char* kMigration2 = R"sql(
+CREATE TABLE api_keys (
+  org_id       TEXT    NOT NULL,
+  id           TEXT    NOT NULL,
+  prefix       TEXT    NOT NULL,
+  secret_hash  TEXT    NOT NULL,
+  name         TEXT    NOT NULL CHECK (length(name) BETWEEN 1 AND 100),
+  scopes       TEXT    NOT NULL,
+  role         TEXT    NOT NULL,
+  tier         TEXT    NOT NULL CHECK (tier IN ('basic', 'standard', 'premium')),
+  status       TEXT    NOT NULL CHECK (status IN ('active', 'suspended', 'revoked')),
+  created_at   INTEGER NOT NULL,
+  created_by   TEXT    NOT NULL,
+  expires_at   INTEGER,
+  last_used_at INTEGER,
+  updated_at   INTEGER NOT NULL,
+  PRIMARY KEY (org_id, id)
+) STRICT;
+CREATE UNIQUE INDEX api_keys_by_prefix ON api_keys (prefix);
+CREATE UNIQUE INDEX api_keys_name_per_org ON api_keys (org_id, name) WHERE status <> 'revoked';
+
+CREATE TABLE audit_log (
+  org_id      TEXT    NOT NULL,
+  id          TEXT    NOT NULL,
+  occurred_at INTEGER NOT NULL,
+  actor       TEXT    NOT NULL,
+  action      TEXT    NOT NULL,
+  target      TEXT    NOT NULL,
+  reason      TEXT    NOT NULL,
+  detail      TEXT    NOT NULL,
+  PRIMARY KEY (org_id, id)
+) STRICT;
+CREATE INDEX audit_log_by_time ON audit_log (org_id, occurred_at);
+)sql";
+
 constexpr const char* kCreateMigrationsTable = R"sql(
 CREATE TABLE IF NOT EXISTS schema_migrations (
   version    INTEGER PRIMARY KEY,
@@ -142,6 +180,7 @@ const std::vector<Migration>& Migrations() {
   static const std::vector<Migration> kMigrations = {
       {1, "initial schema: definitions, instances, events, transitions, outbox, idempotency",
        kMigration1},
+      {2, "api keys and audit log", kMigration2},
   };
   return kMigrations;
 }

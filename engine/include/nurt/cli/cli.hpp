@@ -13,6 +13,7 @@ struct CliEnvironment {
   std::string org;       // NURT_ORG
   std::string path;      // NURT_PATH: ':'-separated folders with workflow YAML
   std::string actor;     // NURT_ACTOR
+  std::string secret_file;  // NURT_SECRET_FILE: master secret for API keys ("" = "<db>.secret")
   static CliEnvironment FromProcess();
 };
 

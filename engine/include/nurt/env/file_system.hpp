@@ -21,6 +21,12 @@ class FileSystem {
   // NotFound when `dir` is not a directory.
   virtual Result<std::vector<std::string>> ListFiles(const std::string& dir,
                                                      const std::vector<std::string>& suffixes) = 0;
+  // Creates `path` holding `contents` with permission bits exactly `mode` (e.g. 0600), only if no file
+  // of that name exists, atomically: other processes see no file or the whole, synced contents, and
+  // of two processes racing to create it exactly one succeeds. AlreadyExists when the file exists
+  // (the caller reads it instead); Unavailable when it cannot be written (the message names the path).
+  virtual Status CreateFileExclusive(const std::string& path, const std::string& contents,
+                                     int mode) = 0;
 };
 
 // The local disk. Never null; lives for the whole process.

@@ -142,8 +142,12 @@ TEST_F(SqliteStoreTest, FreshDatabaseIsMarkedMigratedAndInWalMode) {
   RawDb db(path());
   EXPECT_EQ(db.Query("PRAGMA journal_mode"), "wal");
   EXPECT_EQ(db.Query("PRAGMA application_id"), std::to_string(sqlite::kApplicationId));
+  std::string all_versions;
+  for (const auto& m : sqlite::Migrations()) {
+    all_versions += (all_versions.empty() ? "" : ",") + std::to_string(m.version);
+  }
   EXPECT_EQ(db.Query("SELECT group_concat(version) FROM schema_migrations"),
-            std::to_string(sqlite::LatestSchemaVersion()));
+            all_versions);
   EXPECT_EQ(db.Query("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN "
                      "('definitions', 'instances', 'instance_states', 'events', 'transitions', "
                      "'outbox', 'idempotency', 'schema_migrations')"),
@@ -276,6 +280,49 @@ TEST_F(SqliteStoreTest, DamagedJsonInARowIsDataLossOnRead) {
   ASSERT_FALSE(rec.ok());
   EXPECT_EQ(rec.status().code(), StatusCode::kDataLoss) << rec.status();
   EXPECT_NE(rec.status().message().find("I1"), std::string::npos);
+}
+
+TEST_F(SqliteStoreTest, MigrationTwoIndexesTheCompoundStatesOfExistingInstances) {
+  {
+    auto store = Open();
+    ASSERT_TRUE(store.ok()) << store.status();
+    CommitRequest r;
+    r.org_id = "acme";
+    r.instance_id = "I1";
+    r.instance.org_id = "acme";
+    r.instance.id = "I1";
+    r.instance.machine = "order";
+    r.instance.machine_version = 1;
+    r.instance.run_status = "active";
+    r.instance.state = {"checking"};
+    r.instance.snapshot = Json{{"configuration", {"review", "checking"}}, {"context", Json::object()}};
+    r.instance.version = 1;
+    EventEnvelope e;
+    e.id = "E1";
+    e.org_id = "acme";
+    e.type = "nurt.start";
+    e.actor = "system";
+    e.entity_type = "order";
+    e.entity_id = "I1";
+    e.idempotency_key = "k1";
+    e.sequence = 1;
+    r.events = {e};
+    ASSERT_TRUE((*store)->Commit(r).ok());
+  }
+  {
+    // Back to what a version-1 database holds: atomic states only, migration 2 not applied.
+    RawDb db(path());
+    EXPECT_EQ(db.Query("DELETE FROM instance_states WHERE state = 'review'"), "");
+    EXPECT_EQ(db.Query("DELETE FROM schema_migrations WHERE version = 2"), "");
+  }
+  auto store = Open();
+  ASSERT_TRUE(store.ok()) << store.status();
+  InstanceFilter f;
+  f.state = "review";
+  auto listed = (*store)->ListInstances("acme", f);
+  ASSERT_TRUE(listed.ok()) << listed.status();
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ(listed->front().id, "I1");
 }
 
 TEST_F(SqliteStoreTest, ReadQueriesUseIndexesAndNeedNoSort) {

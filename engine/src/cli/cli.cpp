@@ -9,6 +9,7 @@
 #include <regex>
 #include <set>
 
+#include "cli/admin_command.hpp"
 #include "nurt/core/json.hpp"
 #include "nurt/dsl/graph.hpp"
 #include "nurt/dsl/loader.hpp"
@@ -34,7 +35,7 @@ CliEnvironment CliEnvironment::FromProcess() {
 
 namespace {
 
-constexpr const char* kUsage = R"(usage: nurt [global options] COMMAND [args]
+constexpr const char* kUsageTemplate = R"(usage: nurt [global options] COMMAND [args]
 
 Commands:
   validate FILE...                      check workflow files; every problem as file:line:col
@@ -45,10 +46,11 @@ Commands:
                                         send an event to an instance
   show ID                               current state, data and accepted events
   history ID                            every event and the transitions it caused
-  ls [--machine M] [--state S] [--status S] [--after ID] [--limit N]
-                                        list instances
+  ls [--machine M] [--state S] [--status S] [--where FIELD=VALUE]... [--after ID] [--limit N]
+                                        list instances (--where: a data field, e.g. customer.nip=123;
+                                        a number/true/false/"text" is JSON, anything else text)
   replay ID [--until SEQ]               rebuild the state from the event log (at any point)
-
+%ADMIN%
 Global options (before or after the command):
   --db PATH        SQLite store (env NURT_DB; default ./nurt.db)
   --org ORG        tenant (env NURT_ORG; default "default")
@@ -57,17 +59,29 @@ Global options (before or after the command):
   --json           machine-readable output
 )";
 
+// The usage text, with the admin commands' lines from admin_command.cpp.
+const std::string& UsageText() {
+  static const std::string text = [] {
+    std::string t = kUsageTemplate;
+    const std::string marker = "%ADMIN%";
+    t.replace(t.find(marker), marker.size() + 1, std::string("\n") + internal::AdminUsage() + "\n");
+    return t;
+  }();
+  return text;
+}
+
 struct Args {
   std::string command;
   std::vector<std::string> positional;
   std::map<std::string, std::string> options;
   std::set<std::string> flags;
+  std::vector<std::string> where;  // --where, repeatable
 };
 
 const std::set<std::string> kValueOptions = {"--db",   "--org",     "--path",  "--actor", "--data",
                                              "--id",   "--key",     "--version", "--format",
                                              "--machine", "--state", "--status", "--after", "--limit",
-                                             "--until"};
+                                             "--until", "--where", "--reason", "--patch"};
 const std::set<std::string> kFlagOptions = {"--json", "--help", "-h"};
 
 std::optional<std::string> ParseArgs(const std::vector<std::string>& raw, Args* args) {
@@ -87,7 +101,11 @@ std::optional<std::string> ParseArgs(const std::vector<std::string>& raw, Args* 
           if (i + 1 >= raw.size()) return "option " + name + " needs a value";
           value = raw[++i];
         }
-        args->options[name] = value;
+        if (name == "--where") {
+          args->where.push_back(value);
+        } else {
+          args->options[name] = value;
+        }
       } else {
         return "unknown option " + name;
       }
@@ -152,7 +170,8 @@ class Cli {
     if (c == "history") return WithEngine([this] { return History(); });
     if (c == "ls") return WithEngine([this] { return List(); });
     if (c == "replay") return WithEngine([this] { return Replay(); });
-    err_ << "nurt: unknown command '" << c << "'\n\n" << kUsage;
+    if (internal::IsAdminCommand(c)) return AdminCommand();
+    err_ << "nurt: unknown command '" << c << "'\n\n" << UsageText();
     return 2;
   }
 
@@ -175,7 +194,7 @@ class Cli {
   }
 
   int Usage(const std::string& what) {
-    err_ << "nurt " << args_.command << ": " << what << "\n\n" << kUsage;
+    err_ << "nurt " << args_.command << ": " << what << "\n\n" << UsageText();
     return 2;
   }
 
@@ -325,6 +344,13 @@ class Cli {
     if (events.ok()) {
       for (const auto& e : *events) {
         if (e.causation_id == item.id) {
+          const Json failure = rec->snapshot.value("failure", Json());
+          if (!spawn && failure.is_object() && failure.value("sequence", 0) == e.sequence) {
+            return what + " delivered (its event #" + std::to_string(e.sequence) +
+                   ") but it FAILED there: " + failure.value("error", std::string("?")) + "; '" +
+                   receiver + "' is now failed: fix it with nurt retry " + receiver +
+                   " --reason ... [--patch JSON], or force, skip or cancel it";
+          }
           return (spawn ? "started " + item.payload.value("machine", std::string("?")) + " '" +
                               receiver + "'"
                         : what + " delivered") +
@@ -490,6 +516,11 @@ class Cli {
     f.state = Opt("--state");
     f.run_status = Opt("--status");
     f.after_id = Opt("--after");
+    for (const std::string& where : args_.where) {
+      auto pair = internal::ParseWhere(where);
+      if (!pair.ok()) return Usage(pair.status().message());
+      f.context_equals.push_back(std::move(pair).value());
+    }
     const auto limit = ParseInteger(Opt("--limit", "100"));
     if (!limit || *limit < 1 || *limit > 100000) {
       return Usage("--limit must be a number from 1 to 100000");
@@ -518,6 +549,29 @@ class Cli {
     }
     if (list->empty()) out_ << "(no instances)\n";
     return 0;
+  }
+
+  int AdminCommand() {
+    internal::AdminArguments a;
+    a.command = args_.command;
+    a.positional = args_.positional;
+    if (args_.options.count("--reason")) a.reason = Opt("--reason");
+    if (args_.options.count("--patch")) a.patch = Opt("--patch");
+    a.key = Opt("--key");
+    a.org = org_;
+    a.actor = actor_;
+    Status checked = internal::CheckAdminArguments(a);
+    if (!checked.ok()) return Usage(checked.message());
+    return WithEngine([&] {
+      Status st = PublishPath("");  // force/skip/retry may need the machine to step
+      if (!st.ok()) return Fail(st);
+      auto r = internal::RunAdminCommand(*engine_, a);
+      if (!r.ok()) return Fail(r.status());
+      static const std::map<std::string, std::string> kDone = {
+          {"cancel", "cancelled"}, {"suspend", "suspended"}, {"resume", "resumed"},
+          {"force", "forced"},     {"skip", "skipped"},      {"retry", "retried"}};
+      return PrintOutcome(*r, kDone.at(a.command).c_str());
+    });
   }
 
   int Replay() {
@@ -564,12 +618,12 @@ int RunCli(const std::vector<std::string>& raw, const CliEnvironment& env, std::
            std::ostream& err) {
   Args args;
   if (auto problem = ParseArgs(raw, &args)) {
-    err << "nurt: " << *problem << "\n\n" << kUsage;
+    err << "nurt: " << *problem << "\n\n" << UsageText();
     return 2;
   }
   if (args.flags.count("--help") || args.flags.count("-h") || args.command.empty() ||
       args.command == "help") {
-    out << kUsage;
+    out << UsageText();
     return args.command.empty() && !args.flags.count("--help") && !args.flags.count("-h") ? 2 : 0;
   }
   return Cli(std::move(args), env, out, err).Run();

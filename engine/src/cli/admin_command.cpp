@@ -26,19 +26,21 @@ const char* AdminUsage() {
 Status CheckAdminArguments(const AdminArguments& args) {
   const std::size_t wanted = args.command == "force" ? 2 : 1;
   if (args.positional.size() != wanted) {
-    return Status::InvalidArgument(args.command == "force" ? "name the instance and the state to enter"
-                                                           : "name the instance");
+    return Status::InvalidArgument(
+        args.command == "force" ? "name the instance and the state to enter" : "name the instance");
   }
   if (!args.reason || args.reason->find_first_not_of(" \t\r\n") == std::string::npos) {
-    return Status::InvalidArgument("--reason is required: say why (it is kept in the instance's history)");
+    return Status::InvalidArgument(
+        "--reason is required: say why (it is kept in the instance's history)");
   }
   if (args.patch) {
     if (args.command != "retry") return Status::InvalidArgument("--patch is for retry only");
     auto parsed = ParseJson(*args.patch, "--patch");
     if (!parsed.ok()) return parsed.status();
     if (!parsed->is_object()) {
-      return Status::InvalidArgument("--patch must be a JSON object of data fields, like "
-                                     "'{\"approved\": true}'");
+      return Status::InvalidArgument(
+          "--patch must be a JSON object of data fields, like "
+          "'{\"approved\": true}'");
     }
   }
   return Status::Ok();
@@ -69,8 +71,8 @@ Result<engine::Outcome> RunAdminCommand(engine::Engine& engine, const AdminArgum
 Result<std::pair<std::string, Json>> ParseWhere(const std::string& text) {
   const std::size_t eq = text.find('=');
   if (eq == std::string::npos || eq == 0) {
-    return Status::InvalidArgument("--where needs FIELD=VALUE, like customer.nip=1234567890 (got '" +
-                                   text + "')");
+    return Status::InvalidArgument(
+        "--where needs FIELD=VALUE, like customer.nip=1234567890 (got '" + text + "')");
   }
   const std::string path = text.substr(0, eq);
   const std::string raw = text.substr(eq + 1);

@@ -1,7 +1,7 @@
 #pragma once
 // The admin-override commands of `nurt` (cancel, suspend, resume, force, skip, retry) and the
-// `ls --where` filter syntax. Private to the CLI: cli.cpp parses the global options, calls these, and
-// prints the Outcome like any other command.
+// `ls --where` filter syntax. Private to the CLI: cli.cpp parses the global options, calls these,
+// and prints the Outcome like any other command.
 //
 // Thread-safety: stateless functions. Errors: InvalidArgument for bad arguments (the CLI prints the
 // message with the usage, exit 2); everything else is the engine's answer.
@@ -43,7 +43,8 @@ Result<engine::Outcome> RunAdminCommand(engine::Engine& engine, const AdminArgum
 
 // One `--where PATH=VALUE`: VALUE is read as JSON when it is a number, true/false or a "quoted
 // text", otherwise as plain text (so `customer.nip=123` is the number 123 and
-// `customer.nip='"123"'` or `name=Anna` are texts). InvalidArgument without '=' or with an empty path.
+// `customer.nip='"123"'` or `name=Anna` are texts). InvalidArgument without '=' or with an empty
+// path.
 Result<std::pair<std::string, Json>> ParseWhere(const std::string& text);
 
 }  // namespace nurt::cli::internal

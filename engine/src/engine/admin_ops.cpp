@@ -19,9 +19,11 @@ constexpr std::array<std::pair<AdminVerb, const char*>, 6> kVerbs = {{
 
 constexpr std::string_view kAdminPrefix = "nurt.admin.";
 
-// A run-status-only override changes no state: one record keeps it visible in the transition history.
-interp::StepResult Unchanged(const interp::Interpreter& interpreter, const interp::Snapshot& snapshot,
-                             const std::string& event, const std::string& verb) {
+// A run-status-only override changes no state: one record keeps it visible in the transition
+// history.
+interp::StepResult Unchanged(const interp::Interpreter& interpreter,
+                             const interp::Snapshot& snapshot, const std::string& event,
+                             const std::string& verb) {
   interp::StepResult r;
   r.snapshot = snapshot;
   store::TransitionRecord rec;
@@ -53,20 +55,26 @@ std::optional<AdminVerb> AdminVerbOfEventType(std::string_view type) {
 
 RunCommand AdminRunCommand(AdminVerb verb) {
   switch (verb) {
-    case AdminVerb::kCancel: return RunCommand::kCancel;
-    case AdminVerb::kSuspend: return RunCommand::kSuspend;
-    case AdminVerb::kResume: return RunCommand::kResume;
-    case AdminVerb::kForce: return RunCommand::kForce;
-    case AdminVerb::kSkip: return RunCommand::kSkip;
-    case AdminVerb::kRetry: return RunCommand::kRetry;
+    case AdminVerb::kCancel:
+      return RunCommand::kCancel;
+    case AdminVerb::kSuspend:
+      return RunCommand::kSuspend;
+    case AdminVerb::kResume:
+      return RunCommand::kResume;
+    case AdminVerb::kForce:
+      return RunCommand::kForce;
+    case AdminVerb::kSkip:
+      return RunCommand::kSkip;
+    case AdminVerb::kRetry:
+      return RunCommand::kRetry;
   }
   return RunCommand::kCancel;
 }
 
 Json FailureRecord(const std::string& event, const Json& data, const std::string& actor,
                    const std::string& error, std::int64_t sequence) {
-  return Json{{"event", event}, {"data", data}, {"actor", actor}, {"error", error},
-              {"sequence", sequence}};
+  return Json{
+      {"event", event}, {"data", data}, {"actor", actor}, {"error", error}, {"sequence", sequence}};
 }
 
 Result<AdminPlan> PlanAdmin(AdminVerb verb, const interp::Interpreter& interpreter,
@@ -105,8 +113,9 @@ Result<AdminPlan> PlanAdmin(AdminVerb verb, const interp::Interpreter& interpret
       }
       const Json patch = request.value("patch", Json::object());
       if (!patch.is_object()) {
-        return Status::InvalidArgument("the retry patch must be a JSON object of top-level context keys, got " +
-                                       std::string(patch.type_name()));
+        return Status::InvalidArgument(
+            "the retry patch must be a JSON object of top-level context keys, got " +
+            std::string(patch.type_name()));
       }
       interp::Snapshot patched = snapshot;
       for (auto it = patch.begin(); it != patch.end(); ++it) patched.context[it.key()] = it.value();
@@ -115,17 +124,21 @@ Result<AdminPlan> PlanAdmin(AdminVerb verb, const interp::Interpreter& interpret
                           failed.value("actor", "system")};
       auto step = interpreter.Step(patched, again, options);
       if (!step.ok()) {
-        return Status::FailedPrecondition(
-            "event " + std::to_string(failed.value("sequence", 0)) + " ('" + again.name +
-            "') failed again: " + step.status().message() +
-            "; nothing was recorded and the instance stays failed: correct the data with a patch, or "
-            "force, skip or cancel the instance");
+        return Status::FailedPrecondition("event " + std::to_string(failed.value("sequence", 0)) +
+                                          " ('" + again.name +
+                                          "') failed again: " + step.status().message() +
+                                          "; nothing was recorded and the instance stays failed: "
+                                          "correct the data with a patch, or "
+                                          "force, skip or cancel the instance");
       }
       plan.payload["patch"] = patch;
-      plan.payload["retried"] = Json{{"event", again.name}, {"sequence", failed.value("sequence", 0)}};
+      plan.payload["retried"] =
+          Json{{"event", again.name}, {"sequence", failed.value("sequence", 0)}};
       plan.step = std::move(step).value();
-      for (auto& t : plan.step.transitions) t.detail["retriedSequence"] = failed.value("sequence", 0);
-      if (!plan.step.transitions.empty()) plan.step.transitions.front().detail["override"] = "retry";
+      for (auto& t : plan.step.transitions)
+        t.detail["retriedSequence"] = failed.value("sequence", 0);
+      if (!plan.step.transitions.empty())
+        plan.step.transitions.front().detail["override"] = "retry";
       return plan;
     }
   }

@@ -1,8 +1,8 @@
 #pragma once
-// Admin overrides (cancel, suspend, resume, force, skip, retry) as pure plans over a snapshot: what the
-// statechart does and what the `nurt.admin.*` event records. Engine::Cancel & co. commit a plan like an
-// event; Engine::Replay applies the logged payload through the same function, so both agree by
-// construction. Private to the engine library.
+// Admin overrides (cancel, suspend, resume, force, skip, retry) as pure plans over a snapshot: what
+// the statechart does and what the `nurt.admin.*` event records. Engine::Cancel & co. commit a plan
+// like an event; Engine::Replay applies the logged payload through the same function, so both agree
+// by construction. Private to the engine library.
 //
 // Thread-safety: pure functions; the Interpreter's lua::Runtime must be serialised by the caller.
 
@@ -31,11 +31,13 @@ struct AdminPlan {
   Json payload;             // the logged event's payload: the request plus what the override did
 };
 
-// Plans `verb` on `snapshot`. `request` is the payload as far as the caller knows it: {"reason"} and
-// {"state"} (force) or {"patch"} (retry); a payload read back from the log plans the same way again.
-// `event` is the admin event as Lua sees it (retry instead re-applies the failed event, with its actor).
-// Errors: InvalidArgument (unknown state, non-object patch), FailedPrecondition (skip has no single
-// destination; retry with no failure recorded), and the interpreter's errors for the re-applied event.
+// Plans `verb` on `snapshot`. `request` is the payload as far as the caller knows it: {"reason"}
+// and
+// {"state"} (force) or {"patch"} (retry); a payload read back from the log plans the same way
+// again. `event` is the admin event as Lua sees it (retry instead re-applies the failed event, with
+// its actor). Errors: InvalidArgument (unknown state, non-object patch), FailedPrecondition (skip
+// has no single destination; retry with no failure recorded), and the interpreter's errors for the
+// re-applied event.
 Result<AdminPlan> PlanAdmin(AdminVerb verb, const interp::Interpreter& interpreter,
                             const interp::Snapshot& snapshot, const Json& request,
                             const interp::Event& event, const interp::StepOptions& options);

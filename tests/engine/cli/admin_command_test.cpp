@@ -1,6 +1,6 @@
-// The admin-override commands (cancel, suspend, resume, force, skip, retry) and `ls --where`, driven
-// in-process through RunCli on a throwaway store: what they print, their exit status, the history
-// they leave (actor + reason), and that a refused override writes nothing.
+// The admin-override commands (cancel, suspend, resume, force, skip, retry) and `ls --where`,
+// driven in-process through RunCli on a throwaway store: what they print, their exit status, the
+// history they leave (actor + reason), and that a refused override writes nothing.
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -26,8 +26,9 @@ using ::testing::StartsWith;
 using Strings = std::vector<std::string>;
 
 const std::string kRoot = NURT_SOURCE_ROOT;
-const char* kLeadData = R"({"source":"architect","contact":{"name":"Anna Nowak","phone":"+48 601 200 300",)"
-                        R"("nip":"8971234567"}})";
+const char* kLeadData =
+    R"({"source":"architect","contact":{"name":"Anna Nowak","phone":"+48 601 200 300",)"
+    R"("nip":"8971234567"}})";
 
 // A payee that refuses to be paid before approval; `notify` makes it message a peer.
 const char* kPayee = R"YAML(apiVersion: nurt/v1
@@ -93,19 +94,27 @@ TEST_F(AdminCommandTest, SuspendResumeCancelPrintTheOutcomeAndLeaveTheReasonInHi
   Ok({"start", "lead", "--id", "L1", "--data", kLeadData});
   Ran s = Nurt({"suspend", "L1", "--reason", "waiting for the architect", "--actor", "cli:eva"});
   EXPECT_EQ(s.code, 0) << s.err;
-  EXPECT_THAT(s.lines(), ElementsAre("suspended lead L1 (event #2)", "  nurt.admin.suspend: new -> new",
-                                     "state:   new (suspended)"));
+  EXPECT_THAT(s.lines(),
+              ElementsAre("suspended lead L1 (event #2)", "  nurt.admin.suspend: new -> new",
+                          "state:   new (suspended)"));
 
   Ran refused = Nurt({"send", "L1", "note", "--data", R"({"text":"x"})"});
   EXPECT_EQ(refused.code, 1);
   EXPECT_THAT(refused.err, HasSubstr("is suspended; it accepts no events"));
 
-  EXPECT_THAT(Ok({"resume", "L1", "--reason", "architect answered"}), HasSubstr("state:   new (active)"));
-  EXPECT_THAT(Ok({"cancel", "L1", "--reason", "duplicate of L7"}), HasSubstr("state:   new (cancelled)"));
+  EXPECT_THAT(Ok({"resume", "L1", "--reason", "architect answered"}),
+              HasSubstr("state:   new (active)"));
+  EXPECT_THAT(Ok({"cancel", "L1", "--reason", "duplicate of L7"}),
+              HasSubstr("state:   new (cancelled)"));
 
   const std::string history = Ok({"history", "L1"});
-  EXPECT_THAT(history, HasSubstr(R"(nurt.admin.suspend by cli:eva {"reason":"waiting for the architect","state":["new"]})"));
-  EXPECT_THAT(history, HasSubstr(R"(nurt.admin.cancel by cli:test {"reason":"duplicate of L7","state":["new"]})"));
+  EXPECT_THAT(
+      history,
+      HasSubstr(
+          R"(nurt.admin.suspend by cli:eva {"reason":"waiting for the architect","state":["new"]})"));
+  EXPECT_THAT(
+      history,
+      HasSubstr(R"(nurt.admin.cancel by cli:test {"reason":"duplicate of L7","state":["new"]})"));
 
   Ran again = Nurt({"resume", "L1", "--reason", "oops"});
   EXPECT_EQ(again.code, 1);
@@ -115,8 +124,9 @@ TEST_F(AdminCommandTest, SuspendResumeCancelPrintTheOutcomeAndLeaveTheReasonInHi
 TEST_F(AdminCommandTest, ReasonIsRequiredAndBadArgumentsAreUsageErrors) {
   Ok({"start", "lead", "--id", "L1", "--data", kLeadData});
   for (const Strings& args :
-       {Strings{"cancel", "L1"}, Strings{"cancel", "L1", "--reason", "  "}, Strings{"force", "L1", "--reason", "x"},
-        Strings{"skip", "--reason", "x"}, Strings{"suspend", "L1", "--reason", "x", "--patch", "{}"},
+       {Strings{"cancel", "L1"}, Strings{"cancel", "L1", "--reason", "  "},
+        Strings{"force", "L1", "--reason", "x"}, Strings{"skip", "--reason", "x"},
+        Strings{"suspend", "L1", "--reason", "x", "--patch", "{}"},
         Strings{"retry", "L1", "--reason", "x", "--patch", "[1]"}}) {
     Ran r = Nurt(args);
     EXPECT_EQ(r.code, 2) << ::testing::PrintToString(args) << r.err;
@@ -146,13 +156,14 @@ TEST_F(AdminCommandTest, ForceAndSkipMoveTheInstanceOrSayWhyNot) {
   EXPECT_EQ(j["transitions"][0]["detail"]["override"], "force");
   EXPECT_EQ(j["transitions"][0]["detail"]["reason"], "qualified by phone");
 
-  // The machine's rules hold after a force: lost's output needs ctx.lost_reason, so entering it fails
-  // and nothing is written.
+  // The machine's rules hold after a force: lost's output needs ctx.lost_reason, so entering it
+  // fails and nothing is written.
   Ran lost = Nurt({"force", "L1", "lost", "--reason", "customer chose a competitor"});
   EXPECT_EQ(lost.code, 1);
   EXPECT_THAT(lost.err, HasSubstr("lead.yaml:124: the expression evaluated to nil"));
   EXPECT_THAT(Ok({"show", "L1"}), HasSubstr("state:   qualified"));
-  EXPECT_THAT(Ok({"force", "L1", "new", "--reason", "back to the start"}), HasSubstr("state:   new (active)"));
+  EXPECT_THAT(Ok({"force", "L1", "new", "--reason", "back to the start"}),
+              HasSubstr("state:   new (active)"));
   EXPECT_THAT(Ok({"replay", "L1"}), HasSubstr("matches the stored snapshot: yes"));
 }
 
@@ -161,8 +172,9 @@ TEST_F(AdminCommandTest, AFailedDeliveryIsReportedAndRetriedWithAPatch) {
   Ok({"start", "test.payee", "--id", "P2"});
   Ran sent = Nurt({"send", "P2", "notify", "--data", R"({"peer":"P1"})"});
   EXPECT_EQ(sent.code, 0) << sent.err;
-  EXPECT_THAT(sent.lines(), Contains(StartsWith("note:    'pay' from 'P2' to 'P1' delivered (its event #2) but "
-                                                "it FAILED there: ")));
+  EXPECT_THAT(sent.lines(),
+              Contains(StartsWith("note:    'pay' from 'P2' to 'P1' delivered (its event #2) but "
+                                  "it FAILED there: ")));
   EXPECT_THAT(sent.out, HasSubstr("payment before approval"));
   EXPECT_THAT(Ok({"show", "P1"}), HasSubstr("status:  failed"));
   EXPECT_THAT(Ok({"ls", "--status", "failed"}), HasSubstr("P1  test.payee v1  failed  waiting"));
@@ -171,7 +183,8 @@ TEST_F(AdminCommandTest, AFailedDeliveryIsReportedAndRetriedWithAPatch) {
   EXPECT_EQ(again.code, 1);
   EXPECT_THAT(again.err, HasSubstr("event 2 ('pay') failed again"));
 
-  Ran fixed = Nurt({"retry", "P1", "--reason", "approved by phone", "--patch", R"({"approved":true})"});
+  Ran fixed =
+      Nurt({"retry", "P1", "--reason", "approved by phone", "--patch", R"({"approved":true})"});
   EXPECT_EQ(fixed.code, 0) << fixed.err;
   EXPECT_THAT(fixed.lines(), Contains("retried test.payee P1 (event #3)"));
   EXPECT_THAT(fixed.lines(), Contains("state:   paid (completed)"));
@@ -190,9 +203,11 @@ TEST_F(AdminCommandTest, LsWhereFiltersByDataFields) {
   EXPECT_EQ(Ok({"ls", "--where", "contact.name=Jan Lis"}), "L2  lead v1  active  new\n");
   EXPECT_EQ(Ok({"ls", "--where", "source=web", "--where", "score=7"}),
             "L2  lead v1  active  new\nL3  lead v1  active  new\n");
-  EXPECT_EQ(Ok({"ls", "--where", "contact.nip=8971234567"}), "(no instances)\n");  // a number: no match
+  EXPECT_EQ(Ok({"ls", "--where", "contact.nip=8971234567"}),
+            "(no instances)\n");  // a number: no match
   EXPECT_EQ(Ok({"ls", "--where", "contact.missing=1"}), "(no instances)\n");
-  const Json page = Json::parse(Ok({"ls", "--where", "score=7", "--state", "open", "--limit", "1", "--json"}));
+  const Json page =
+      Json::parse(Ok({"ls", "--where", "score=7", "--state", "open", "--limit", "1", "--json"}));
   ASSERT_EQ(page["instances"].size(), 1u);
   EXPECT_EQ(page["instances"][0]["id"], "L2");  // `open` is the compound parent of `new`
   EXPECT_EQ(page["next"], "L2");

@@ -34,7 +34,8 @@ states:
         guard: "event.data.complete == true"
         actions: [ { lua: "table.insert(ctx.trail, 'submit action')" } ]
       pay:
-        actions: [ { lua: "if not ctx.approved then error('payment before approval') end; ctx.paid = event.data.amount" } ]
+        actions:
+          - lua: "if not ctx.approved then error('payment before approval') end; ctx.paid = event.data.amount"
       notify:
         actions: [ { emit: { event: pay, to: "event.data.peer", data: { amount: 100 } } } ]
       error.platform: intake

@@ -52,7 +52,8 @@ class OverridesTest : public ::testing::Test {
     def_ = r.definition;
     interp_ = std::make_unique<Interpreter>(def_, lua_.get());
     StepOptions o = Opts();
-    auto started = interp_->Start(def_->initial_context, Event{"nurt.start", Json::object(), "t"}, o);
+    auto started =
+        interp_->Start(def_->initial_context, Event{"nurt.start", Json::object(), "t"}, o);
     ASSERT_TRUE(started.ok()) << started.status();
     start_ = started->snapshot;
   }
@@ -64,7 +65,9 @@ class OverridesTest : public ::testing::Test {
     return o;
   }
 
-  Event Admin(const std::string& verb) { return Event{"nurt.admin." + verb, Json::object(), "admin"}; }
+  Event Admin(const std::string& verb) {
+    return Event{"nurt.admin." + verb, Json::object(), "admin"};
+  }
 
   std::unique_ptr<lua::Runtime> lua_;
   std::shared_ptr<const dsl::Definition> def_;
@@ -90,7 +93,8 @@ TEST_F(OverridesTest, SkipWithTwoDestinationsListsThem) {
   ASSERT_FALSE(r.ok());
   EXPECT_TRUE(r.status().IsFailedPrecondition());
   EXPECT_EQ(r.status().message(),
-            "cannot skip state 'b': its transitions lead to 2 different states (a, c); use force with one "
+            "cannot skip state 'b': its transitions lead to 2 different states (a, c); use force "
+            "with one "
             "of them");
 }
 

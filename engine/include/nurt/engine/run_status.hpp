@@ -12,8 +12,8 @@
 //
 // `completed` and `cancelled` are terminal: no command leaves them. `failed` (an event delivered by the
 // engine itself could not be processed) waits for an operator: retry, force, skip or cancel. Only an
-// `active` instance accepts events. The table itself lives in run_status.cpp (a Boost.MSM state machine); this header is
-// the whole interface, so callers never see MSM.
+// `active` instance accepts events. The table itself lives in run_status.cpp (a Boost.MSM state
+// machine); this header is the whole interface, so callers never see MSM.
 //
 // Thread-safety: pure functions over values; safe from any thread.
 

@@ -350,8 +350,9 @@ class EngineImpl final : public Engine {
 
   static Status CheckEventRequest(const EventRequest& req) {
     if (req.event.empty()) return Status::InvalidArgument("event name is empty");
+    // nurt.admin.* events are written only by the override methods; Replay re-applies them as overrides.
     if (req.event == kStartEvent || req.event.rfind("done.", 0) == 0 ||
-        req.event.rfind("error.", 0) == 0) {
+        req.event.rfind("error.", 0) == 0 || req.event.rfind("nurt.admin.", 0) == 0) {
       return Status::InvalidArgument("event name '" + req.event +
                                      "' is reserved for events the engine raises itself");
     }

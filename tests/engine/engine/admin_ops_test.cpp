@@ -249,6 +249,17 @@ TEST_F(AdminOpsTest, RefusedLifecycleMovesSayWhatIsAllowedAndWriteNothing) {
   EXPECT_TRUE(engine().Cancel(Admin("no-such")).status().IsNotFound());
 }
 
+TEST_F(AdminOpsTest, CallersCannotSendAdminEventsAsOrdinaryEvents) {
+  const std::string id = Start("c-1");
+  for (const char* name : {"nurt.admin.force", "nurt.admin.cancel", "nurt.admin.anything"}) {
+    auto r = Send(id, name, Json{{"reason", "sneaky"}, {"state", "paid"}});
+    ASSERT_FALSE(r.ok()) << name;
+    EXPECT_TRUE(r.status().IsInvalidArgument()) << r.status();
+    EXPECT_NE(r.status().message().find("reserved"), std::string::npos) << r.status();
+  }
+  EXPECT_EQ(Events(id).size(), 1u);
+}
+
 // --- cancel, suspend, resume ----------------------------------------------------------------------
 
 TEST_F(AdminOpsTest, CancelKeepsTheConfigurationRunsNoExitActionAndAcceptsNothingAfter) {

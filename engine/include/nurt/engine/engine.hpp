@@ -16,7 +16,7 @@
 //   InvalidArgument      bad input (unknown machine, data not matching the context schema, bad JSON)
 //   NotFound             no such instance / definition in this org
 //   FailedPrecondition   the event is not accepted in the current state (message lists those that are),
-//                        or the instance is not active (completed, cancelled, suspended)
+//                        or the instance is not active (completed, cancelled, suspended, failed)
 //   IdempotencyMismatch  the key was used before with a different request
 //   ResourceExhausted    a Lua limit was hit (message says where)
 //   Conflict             still conflicting after the retries (heavy contention on one instance)

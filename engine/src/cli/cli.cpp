@@ -371,6 +371,7 @@ class Cli {
         out_ << "   [" << t.source << " -> "
              << (t.targets.empty() ? "(targetless)" : Join(t.targets)) << "]";
       }
+      if (t.detail.contains("failure")) out_ << "   FAILED: " << t.detail["failure"].get<std::string>();
       out_ << "\n";
     }
   }
@@ -464,6 +465,12 @@ class Cli {
       out_ << "output:  " << rec.snapshot["output"].dump() << "\n";
     }
     out_ << "accepts: " << (v->accepted_events.empty() ? "(nothing)" : Join(v->accepted_events)) << "\n";
+    const Json failure = rec.snapshot.value("failure", Json());
+    if (failure.is_object()) {
+      out_ << "failed:  event #" << failure.value("sequence", 0) << " '"
+           << failure.value("event", std::string()) << "': " << failure.value("error", std::string())
+           << "\n         (nurt retry " << rec.id << " --reason ... [--patch JSON], or force, skip, cancel)\n";
+    }
     return 0;
   }
 

@@ -176,7 +176,10 @@ TEST_F(AdminCommandTest, AFailedDeliveryIsReportedAndRetriedWithAPatch) {
               Contains(StartsWith("note:    'pay' from 'P2' to 'P1' delivered (its event #2) but "
                                   "it FAILED there: ")));
   EXPECT_THAT(sent.out, HasSubstr("payment before approval"));
-  EXPECT_THAT(Ok({"show", "P1"}), HasSubstr("status:  failed"));
+  const std::string shown = Ok({"show", "P1"});
+  EXPECT_THAT(shown, HasSubstr("status:  failed"));
+  EXPECT_THAT(shown, HasSubstr("failed:  event #2 'pay': "));
+  EXPECT_THAT(Ok({"history", "P1"}), HasSubstr("  pay: waiting -> waiting   FAILED: "));
   EXPECT_THAT(Ok({"ls", "--status", "failed"}), HasSubstr("P1  test.payee v1  failed  waiting"));
 
   Ran again = Nurt({"retry", "P1", "--reason", "just once more"});

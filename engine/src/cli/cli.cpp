@@ -469,7 +469,8 @@ class Cli {
     if (failure.is_object()) {
       out_ << "failed:  event #" << failure.value("sequence", 0) << " '"
            << failure.value("event", std::string()) << "': " << failure.value("error", std::string())
-           << "\n         (nurt retry " << rec.id << " --reason ... [--patch JSON], or force, skip, cancel)\n";
+           << "\n         (nurt retry " << rec.id
+           << " --reason ... [--patch JSON], or force, skip, cancel)\n";
     }
     return 0;
   }

@@ -125,6 +125,8 @@ class EngineImpl final : public Engine {
 
   Result<Outcome> Accept(const EventRequest& req) override { return AcceptImpl(req, false); }
 
+  // `record_failure`: the event has no caller to correct it (DeliverInternalEffects today; timers and
+  // adapter results later), so a failing step is committed as the instance's failure, not refused.
   Result<Outcome> AcceptImpl(const EventRequest& req, bool record_failure) {
     NURT_RETURN_IF_ERROR(CheckEventRequest(req));
     const std::string key = req.idempotency_key.empty() ? ids_->NewId() : req.idempotency_key;

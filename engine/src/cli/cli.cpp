@@ -9,6 +9,7 @@
 #include <regex>
 #include <set>
 
+#include "cli/admin_command.hpp"
 #include "cli/keys_command.hpp"
 #include "nurt/core/json.hpp"
 #include "nurt/dsl/graph.hpp"
@@ -36,7 +37,7 @@ CliEnvironment CliEnvironment::FromProcess() {
 
 namespace {
 
-// The keys lines come from keys_command.cpp (kKeysUsage), after the instance commands.
+// The keys lines come from keys_command.cpp (kKeysUsage), the admin lines from admin_command.cpp.
 constexpr const char* kUsageHead = R"(usage: nurt [global options] COMMAND [args]
 
 Commands:
@@ -48,8 +49,9 @@ Commands:
                                         send an event to an instance
   show ID                               current state, data and accepted events
   history ID                            every event and the transitions it caused
-  ls [--machine M] [--state S] [--status S] [--after ID] [--limit N]
-                                        list instances
+  ls [--machine M] [--state S] [--status S] [--where FIELD=VALUE]... [--after ID] [--limit N]
+                                        list instances (--where: a data field, e.g. customer.nip=123;
+                                        a number/true/false/"text" is JSON, anything else text)
   replay ID [--until SEQ]               rebuild the state from the event log (at any point)
 )";
 constexpr const char* kUsageTail = R"(
@@ -62,8 +64,12 @@ Global options (before or after the command):
   --secret-file P  master secret for API keys (env NURT_SECRET_FILE; default <db>.secret)
 )";
 
-// kKeysUsage is constant-initialised (a pointer to a literal), so it is ready before this runs.
-const std::string kUsage = std::string(kUsageHead) + kKeysUsage + kUsageTail;
+// Assembled on first use, so the other files' usage texts are certainly initialised.
+const std::string& UsageText() {
+  static const std::string text = std::string(kUsageHead) + "\n" + internal::AdminUsage() + "\nAPI keys:\n" +
+                                  kKeysUsage + kUsageTail;
+  return text;
+}
 
 struct Args {
   std::string command;
@@ -71,13 +77,15 @@ struct Args {
   std::map<std::string, std::string> options;               // the last value of each option
   std::map<std::string, std::vector<std::string>> all_values;  // every value (--scope repeats)
   std::set<std::string> flags;
+  std::vector<std::string> where;  // --where, repeatable
 };
 
 const std::set<std::string> kValueOptions = {"--db",   "--org",     "--path",  "--actor", "--data",
                                              "--id",   "--key",     "--version", "--format",
                                              "--machine", "--state", "--status", "--after", "--limit",
                                              "--until", "--name", "--scope", "--role", "--tier",
-                                             "--expires", "--reason", "--secret-file"};
+                                             "--expires", "--reason", "--secret-file", "--where",
+                                             "--patch"};
 const std::set<std::string> kFlagOptions = {"--json", "--help", "-h"};
 
 std::optional<std::string> ParseArgs(const std::vector<std::string>& raw, Args* args) {
@@ -99,6 +107,7 @@ std::optional<std::string> ParseArgs(const std::vector<std::string>& raw, Args* 
         }
         args->options[name] = value;
         args->all_values[name].push_back(value);
+        if (name == "--where") args->where.push_back(value);
       } else {
         return "unknown option " + name;
       }
@@ -165,7 +174,8 @@ class Cli {
     if (c == "ls") return WithEngine([this] { return List(); });
     if (c == "replay") return WithEngine([this] { return Replay(); });
     if (c == "keys") return Keys();
-    err_ << "nurt: unknown command '" << c << "'\n\n" << kUsage;
+    if (internal::IsAdminCommand(c)) return AdminCommand();
+    err_ << "nurt: unknown command '" << c << "'\n\n" << UsageText();
     return 2;
   }
 
@@ -188,7 +198,7 @@ class Cli {
   }
 
   int Usage(const std::string& what) {
-    err_ << "nurt " << args_.command << ": " << what << "\n\n" << kUsage;
+    err_ << "nurt " << args_.command << ": " << what << "\n\n" << UsageText();
     return 2;
   }
 
@@ -350,6 +360,13 @@ class Cli {
     if (events.ok()) {
       for (const auto& e : *events) {
         if (e.causation_id == item.id) {
+          const Json failure = rec->snapshot.value("failure", Json());
+          if (!spawn && failure.is_object() && failure.value("sequence", 0) == e.sequence) {
+            return what + " delivered (its event #" + std::to_string(e.sequence) +
+                   ") but it FAILED there: " + failure.value("error", std::string("?")) + "; '" +
+                   receiver + "' is now failed: fix it with nurt retry " + receiver +
+                   " --reason ... [--patch JSON], or force, skip or cancel it";
+          }
           return (spawn ? "started " + item.payload.value("machine", std::string("?")) + " '" +
                               receiver + "'"
                         : what + " delivered") +
@@ -370,6 +387,7 @@ class Cli {
         out_ << "   [" << t.source << " -> "
              << (t.targets.empty() ? "(targetless)" : Join(t.targets)) << "]";
       }
+      if (t.detail.contains("failure")) out_ << "   FAILED: " << t.detail["failure"].get<std::string>();
       out_ << "\n";
     }
   }
@@ -463,6 +481,13 @@ class Cli {
       out_ << "output:  " << rec.snapshot["output"].dump() << "\n";
     }
     out_ << "accepts: " << (v->accepted_events.empty() ? "(nothing)" : Join(v->accepted_events)) << "\n";
+    const Json failure = rec.snapshot.value("failure", Json());
+    if (failure.is_object()) {
+      out_ << "failed:  event #" << failure.value("sequence", 0) << " '"
+           << failure.value("event", std::string()) << "': " << failure.value("error", std::string())
+           << "\n         (nurt retry " << rec.id
+           << " --reason ... [--patch JSON], or force, skip, cancel)\n";
+    }
     return 0;
   }
 
@@ -515,6 +540,11 @@ class Cli {
     f.state = Opt("--state");
     f.run_status = Opt("--status");
     f.after_id = Opt("--after");
+    for (const std::string& where : args_.where) {
+      auto pair = internal::ParseWhere(where);
+      if (!pair.ok()) return Usage(pair.status().message());
+      f.context_equals.push_back(std::move(pair).value());
+    }
     const auto limit = ParseInteger(Opt("--limit", "100"));
     if (!limit || *limit < 1 || *limit > 100000) {
       return Usage("--limit must be a number from 1 to 100000");
@@ -543,6 +573,29 @@ class Cli {
     }
     if (list->empty()) out_ << "(no instances)\n";
     return 0;
+  }
+
+  int AdminCommand() {
+    internal::AdminArguments a;
+    a.command = args_.command;
+    a.positional = args_.positional;
+    if (args_.options.count("--reason")) a.reason = Opt("--reason");
+    if (args_.options.count("--patch")) a.patch = Opt("--patch");
+    a.key = Opt("--key");
+    a.org = org_;
+    a.actor = actor_;
+    Status checked = internal::CheckAdminArguments(a);
+    if (!checked.ok()) return Usage(checked.message());
+    return WithEngine([&] {
+      Status st = PublishPath("");  // force/skip/retry may need the machine to step
+      if (!st.ok()) return Fail(st);
+      auto r = internal::RunAdminCommand(*engine_, a);
+      if (!r.ok()) return Fail(r.status());
+      static const std::map<std::string, std::string> kDone = {
+          {"cancel", "cancelled"}, {"suspend", "suspended"}, {"resume", "resumed"},
+          {"force", "forced"},     {"skip", "skipped"},      {"retry", "retried"}};
+      return PrintOutcome(*r, kDone.at(a.command).c_str());
+    });
   }
 
   int Replay() {
@@ -589,12 +642,12 @@ int RunCli(const std::vector<std::string>& raw, const CliEnvironment& env, std::
            std::ostream& err) {
   Args args;
   if (auto problem = ParseArgs(raw, &args)) {
-    err << "nurt: " << *problem << "\n\n" << kUsage;
+    err << "nurt: " << *problem << "\n\n" << UsageText();
     return 2;
   }
   if (args.flags.count("--help") || args.flags.count("-h") || args.command.empty() ||
       args.command == "help") {
-    out << kUsage;
+    out << UsageText();
     return args.command.empty() && !args.flags.count("--help") && !args.flags.count("-h") ? 2 : 0;
   }
   return Cli(std::move(args), env, out, err).Run();

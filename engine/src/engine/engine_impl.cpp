@@ -6,6 +6,7 @@
 #include <mutex>
 #include <type_traits>
 
+#include "engine/admin_ops.hpp"
 #include "engine/context_schema.hpp"
 #include "nurt/dsl/loader.hpp"
 #include "nurt/engine/engine.hpp"
@@ -122,11 +123,15 @@ class EngineImpl final : public Engine {
     return Status::Conflict("start of '" + req.machine + "' kept conflicting; retry");
   }
 
-  Result<Outcome> Accept(const EventRequest& req) override {
+  Result<Outcome> Accept(const EventRequest& req) override { return AcceptImpl(req, false); }
+
+  // `record_failure`: the event has no caller to correct it (DeliverInternalEffects today; timers and
+  // adapter results later), so a failing step is committed as the instance's failure, not refused.
+  Result<Outcome> AcceptImpl(const EventRequest& req, bool record_failure) {
     NURT_RETURN_IF_ERROR(CheckEventRequest(req));
     const std::string key = req.idempotency_key.empty() ? ids_->NewId() : req.idempotency_key;
     for (int attempt = 0; attempt <= max_retries_; ++attempt) {
-      auto prepared = PrepareAccept(req, key, nullptr);
+      auto prepared = PrepareAccept(req, key, nullptr, record_failure);
       if (!prepared.ok()) return prepared.status();
       if (prepared->replay) return std::move(*prepared->replay);
       Status st = store_->Commit(prepared->commit);
@@ -228,6 +233,12 @@ class EngineImpl final : public Engine {
       return Status::DataLoss("the event log of instance '" + instance_id +
                               "' does not begin with its start event");
     }
+    auto transitions = store_->ListTransitions(org_id, instance_id);
+    if (!transitions.ok()) return transitions.status();
+    std::set<std::int64_t> failed_sequences;  // events committed as failures (DeliverInternalEffects)
+    for (const auto& t : *transitions) {
+      if (t.detail.contains("failure")) failed_sequences.insert(t.event_sequence);
+    }
     interp::Interpreter interpreter(machine->definition, lua_.get());
     interp::Snapshot snapshot;
     for (const auto& e : *events) {
@@ -236,12 +247,28 @@ class EngineImpl final : public Engine {
       opts.sequence = e.sequence;
       opts.now = e.occurred_at;
       interp::Event event{e.type, e.payload, e.actor};
-      Result<interp::StepResult> step = RunLocked([&] {
-        return e.type == kStartEvent
-                   ? interpreter.Start(MergeContext(machine->definition->initial_context, e.payload),
-                                       event, opts)
-                   : interpreter.Step(snapshot, event, opts);
+      const std::optional<AdminVerb> admin = AdminVerbOfEventType(e.type);
+      Result<interp::StepResult> step = RunLocked([&]() -> Result<interp::StepResult> {
+        if (e.type == kStartEvent) {
+          return interpreter.Start(MergeContext(machine->definition->initial_context, e.payload), event,
+                                   opts);
+        }
+        if (admin) {
+          auto plan = PlanAdmin(*admin, interpreter, snapshot, e.payload, event, opts);
+          if (!plan.ok()) return plan.status();
+          return std::move(plan->step);
+        }
+        return interpreter.Step(snapshot, event, opts);
       });
+      const bool recorded_failed = failed_sequences.count(e.sequence) > 0;
+      if (!step.ok() && recorded_failed && !admin) {
+        snapshot.failure = FailureRecord(e.type, e.payload, e.actor, step.status().message(), e.sequence);
+        continue;
+      }
+      if (step.ok() && recorded_failed) {
+        return Status::DataLoss("event " + std::to_string(e.sequence) + " ('" + e.type + "') of instance '" +
+                                instance_id + "' is logged as failed but replays without error");
+      }
       if (!step.ok()) {
         return Status::DataLoss("replaying event " + std::to_string(e.sequence) + " ('" + e.type +
                                 "') of instance '" + instance_id +
@@ -280,16 +307,43 @@ class EngineImpl final : public Engine {
         e.actor = actor;
         e.trace_id = item.payload.value("traceId", "");
         e.causation_id = item.id;
-        r = Accept(e);
+        r = AcceptImpl(e, /*record_failure=*/true);
       }
       if (!r.ok() && (r.status().IsUnavailable() || r.status().IsConflict())) continue;  // retry later
-      const Json result = r.ok() ? Json{{"instanceId", r->instance_id}, {"version", r->version}}
-                                 : Json{{"error", r.status().ToString()}};
+      Json result = r.ok() ? Json{{"instanceId", r->instance_id}, {"version", r->version}}
+                           : Json{{"error", r.status().ToString()}};
+      if (r.ok() && r->run_status == RunStatusName(RunStatus::kFailed)) {
+        result["runStatus"] = r->run_status;
+      }
       Status st = store_->CompleteOutbox(item.org_id, item.id, r.ok() ? "done" : "failed", result);
       if (!st.ok() && !st.IsFailedPrecondition()) return st;
       ++delivered;
     }
     return delivered;
+  }
+
+  Result<Outcome> Cancel(const AdminRequest& req) override {
+    return RunAdmin(AdminVerb::kCancel, req, Json::object());
+  }
+  Result<Outcome> Suspend(const AdminRequest& req) override {
+    return RunAdmin(AdminVerb::kSuspend, req, Json::object());
+  }
+  Result<Outcome> Resume(const AdminRequest& req) override {
+    return RunAdmin(AdminVerb::kResume, req, Json::object());
+  }
+  Result<Outcome> ForceState(const AdminRequest& req, const std::string& state_id) override {
+    if (state_id.empty()) return Status::InvalidArgument("force needs the id of the state to enter");
+    return RunAdmin(AdminVerb::kForce, req, Json{{"state", state_id}});
+  }
+  Result<Outcome> Skip(const AdminRequest& req) override {
+    return RunAdmin(AdminVerb::kSkip, req, Json::object());
+  }
+  Result<Outcome> Retry(const AdminRequest& req, const Json& context_patch) override {
+    if (!context_patch.is_object()) {
+      return Status::InvalidArgument("the retry patch must be a JSON object of top-level context keys, got " +
+                                     std::string(context_patch.type_name()));
+    }
+    return RunAdmin(AdminVerb::kRetry, req, Json{{"patch", context_patch}});
   }
 
  private:
@@ -298,8 +352,9 @@ class EngineImpl final : public Engine {
 
   static Status CheckEventRequest(const EventRequest& req) {
     if (req.event.empty()) return Status::InvalidArgument("event name is empty");
+    // nurt.admin.* events are written only by the override methods; Replay re-applies them as overrides.
     if (req.event == kStartEvent || req.event.rfind("done.", 0) == 0 ||
-        req.event.rfind("error.", 0) == 0) {
+        req.event.rfind("error.", 0) == 0 || req.event.rfind("nurt.admin.", 0) == 0) {
       return Status::InvalidArgument("event name '" + req.event +
                                      "' is reserved for events the engine raises itself");
     }
@@ -310,6 +365,74 @@ class EngineImpl final : public Engine {
     return Status::Ok();
   }
 
+  // One admin override, committed like an event (see Engine::Cancel and admin_ops.hpp).
+  Result<Outcome> RunAdmin(AdminVerb verb, const AdminRequest& req, Json request) {
+    const std::string type = AdminEventType(verb);
+    const std::string verb_name(RunCommandName(AdminRunCommand(verb)));
+    if (req.org_id.empty()) return Status::InvalidArgument("org id is empty");
+    if (req.instance_id.empty()) return Status::InvalidArgument(verb_name + " needs an instance id");
+    if (req.reason.find_first_not_of(" \t\r\n") == std::string::npos) {
+      return Status::InvalidArgument(verb_name + " of instance '" + req.instance_id +
+                                     "' needs a reason: say why (it is kept in the instance's history)");
+    }
+    Json with_reason{{"reason", req.reason}};
+    for (auto it = request.begin(); it != request.end(); ++it) with_reason[it.key()] = it.value();
+    request = std::move(with_reason);
+    const std::string key = req.idempotency_key.empty() ? ids_->NewId() : req.idempotency_key;
+    const std::string hash = Sha256Hex(CanonicalJson(Json{{"admin", type}, {"request", request}}));
+    const std::string who = "instance '" + req.instance_id + "'";
+    for (int attempt = 0; attempt <= max_retries_; ++attempt) {
+      if (!req.idempotency_key.empty()) {
+        auto replay = Replayed(req.org_id, req.instance_id, key, hash);
+        if (!replay.ok() || replay->has_value()) return Unwrap(std::move(replay));
+      }
+      auto record = store_->GetInstance(req.org_id, req.instance_id);
+      if (!record.ok()) return record.status();
+      auto current = ParseRunStatus(record->run_status);
+      if (!current.ok()) return current.status();
+      auto next = ApplyRunCommand(*current, AdminRunCommand(verb));
+      if (!next.ok()) return next.status().WithContext(who);
+      auto machine_or = GetMachine(req.org_id, record->machine, record->machine_version);
+      if (!machine_or.ok()) return machine_or.status();
+      const Machine* machine = *machine_or;
+      auto snapshot = interp::Snapshot::FromJson(*machine->definition, record->snapshot);
+      if (!snapshot.ok()) return snapshot.status();
+
+      const std::int64_t sequence = record->version + 1;
+      const TimePoint now = clock_->Now();
+      interp::Event event{type, request, ActorOrSystem(req.actor)};
+      interp::StepOptions opts;
+      opts.instance_id = req.instance_id;
+      opts.sequence = sequence;
+      opts.now = now;
+      auto plan = RunLocked([&] {
+        return PlanAdmin(verb, interp::Interpreter(machine->definition, lua_.get()), *snapshot, request,
+                         event, opts);
+      });
+      if (!plan.ok()) return plan.status().WithContext(verb_name + " of " + who);
+      if (machine->schema && (verb == AdminVerb::kForce || verb == AdminVerb::kSkip ||
+                              verb == AdminVerb::kRetry)) {
+        NURT_RETURN_IF_ERROR(machine->schema->Check(
+            plan->step.snapshot.context, "after " + verb_name + ", the data of " + who));
+      }
+      if (!plan->step.transitions.empty()) plan->step.transitions.front().detail["reason"] = req.reason;
+      store::EventEnvelope env = Envelope(req.org_id, record->machine, req.instance_id, sequence, type,
+                                          plan->payload, req.actor, req.trace_id, "", key, now);
+      store::CommitRequest commit;
+      Outcome outcome = Commitable(*machine, req.org_id, req.instance_id, record->version,
+                                   std::move(plan->step), env, &commit, *next);
+      commit.instance.created_at = record->created_at;
+      commit.idempotency =
+          store::IdempotencyRecord{req.org_id, req.instance_id, key, hash, outcome.ToJson(), now};
+      Status st = store_->Commit(commit);
+      if (st.ok()) return outcome;
+      if (st.IsConflict() || st.IsAlreadyExists()) continue;
+      return st;
+    }
+    return Status::Conflict(who + " kept changing under " + std::to_string(max_retries_ + 1) +
+                            " attempts; retry later");
+  }
+
   struct Prepared {
     std::optional<Outcome> replay;  // set: the key was used before; nothing to commit
     store::CommitRequest commit;
@@ -317,8 +440,10 @@ class EngineImpl final : public Engine {
   };
 
   // Steps `req` on the instance's state (`base`, or the stored record when null) and builds the commit.
+  // With `record_failure`, a step that fails (not merely an event that is not accepted) is committed as
+  // the instance's failure instead of being refused (DeliverInternalEffects: no caller can fix it).
   Result<Prepared> PrepareAccept(const EventRequest& req, const std::string& key,
-                                 const store::InstanceRecord* base) {
+                                 const store::InstanceRecord* base, bool record_failure = false) {
     const std::string hash = Sha256Hex(CanonicalJson(Json{{"event", req.event}, {"data", req.data}}));
     Prepared prepared;
     if (!req.idempotency_key.empty()) {
@@ -359,10 +484,28 @@ class EngineImpl final : public Engine {
     Result<interp::StepResult> step = RunLocked([&] {
       return interp::Interpreter(machine->definition, lua_.get()).Step(*snapshot, event, opts);
     });
+    std::optional<RunStatus> run_status;
+    if (!step.ok() && record_failure && !step.status().IsFailedPrecondition() &&
+        !step.status().IsUnavailable()) {
+      interp::StepResult failed;
+      failed.snapshot = *snapshot;
+      failed.snapshot.failure = FailureRecord(req.event, req.data, ActorOrSystem(req.actor),
+                                              step.status().message(), sequence);
+      store::TransitionRecord rec;
+      rec.event = req.event;
+      rec.from = snapshot->ActiveLeaves(*machine->definition);
+      rec.to = rec.from;
+      rec.detail = Json{{"failure", step.status().message()}};
+      failed.transitions.push_back(std::move(rec));
+      step = std::move(failed);
+      auto marked = ApplyRunCommand(*status, RunCommand::kFail);
+      if (!marked.ok()) return marked.status();
+      run_status = *marked;
+    }
     if (!step.ok()) {
       return step.status().WithContext("instance '" + req.instance_id + "' (" + record.machine + ")");
     }
-    if (machine->schema) {
+    if (machine->schema && !run_status) {
       NURT_RETURN_IF_ERROR(machine->schema->Check(
           step->snapshot.context,
           "after '" + req.event + "', the data of instance '" + req.instance_id + "'"));
@@ -371,7 +514,8 @@ class EngineImpl final : public Engine {
                                         req.event, req.data, req.actor, req.trace_id,
                                         req.causation_id, key, now);
     prepared.outcome = Commitable(*machine, req.org_id, req.instance_id, record.version,
-                                  std::move(step).value(), env, &prepared.commit);
+                                  std::move(step).value(), env, &prepared.commit,
+                                  run_status.value_or(RunStatus::kActive));
     prepared.commit.instance.created_at = record.created_at;
     prepared.commit.idempotency = store::IdempotencyRecord{req.org_id,          req.instance_id, key,
                                                            hash, prepared.outcome.ToJson(), now};
@@ -482,7 +626,8 @@ class EngineImpl final : public Engine {
   // Fills `commit` with everything the step changes and returns the Outcome the caller gets.
   Outcome Commitable(const Machine& machine, const std::string& org, const std::string& id,
                      std::int64_t expected_version, interp::StepResult step,
-                     const store::EventEnvelope& event, store::CommitRequest* commit) {
+                     const store::EventEnvelope& event, store::CommitRequest* commit,
+                     RunStatus run_status = RunStatus::kActive) {
     const dsl::Definition& def = *machine.definition;
     const interp::Interpreter interpreter(machine.definition, lua_.get());
     const std::int64_t sequence = event.sequence;
@@ -493,8 +638,8 @@ class EngineImpl final : public Engine {
         step.transitions[i].detail["log"] = step.log;
       }
     }
-    RunStatus status = RunStatus::kActive;
-    if (step.snapshot.done) {
+    RunStatus status = run_status;
+    if (step.snapshot.done && status == RunStatus::kActive) {
       auto completed = ApplyRunCommand(RunStatus::kActive, RunCommand::kComplete);
       if (completed.ok()) status = *completed;
     }
@@ -548,7 +693,7 @@ class EngineImpl final : public Engine {
     o.context = step.snapshot.context;
     o.output = step.snapshot.output;
     o.transitions = step.transitions;
-    if (!step.snapshot.done) o.accepted_events = interpreter.AcceptedEvents(step.snapshot);
+    if (AcceptsEvents(status)) o.accepted_events = interpreter.AcceptedEvents(step.snapshot);
     return o;
   }
 

@@ -27,9 +27,9 @@ using msm::front::Row;
 constexpr std::array<RunStatus, 5> kAllStatuses = {RunStatus::kActive, RunStatus::kSuspended,
                                                    RunStatus::kCompleted, RunStatus::kFailed,
                                                    RunStatus::kCancelled};
-constexpr std::array<RunCommand, 5> kAllCommands = {RunCommand::kComplete, RunCommand::kFail,
-                                                    RunCommand::kCancel, RunCommand::kSuspend,
-                                                    RunCommand::kResume};
+constexpr std::array<RunCommand, 8> kAllCommands = {
+    RunCommand::kComplete, RunCommand::kFail,  RunCommand::kCancel, RunCommand::kSuspend,
+    RunCommand::kResume,   RunCommand::kForce, RunCommand::kSkip,   RunCommand::kRetry};
 
 // What a status is called after a command ("it cannot be <this>").
 std::string_view CommandParticiple(RunCommand command) {
@@ -39,6 +39,9 @@ std::string_view CommandParticiple(RunCommand command) {
     case RunCommand::kCancel: return "cancelled";
     case RunCommand::kSuspend: return "suspended";
     case RunCommand::kResume: return "resumed";
+    case RunCommand::kForce: return "forced into a state";
+    case RunCommand::kSkip: return "skipped ahead";
+    case RunCommand::kRetry: return "retried";
   }
   return "changed";
 }
@@ -53,6 +56,9 @@ using Fail = CommandEvent<RunCommand::kFail>;
 using Cancel = CommandEvent<RunCommand::kCancel>;
 using Suspend = CommandEvent<RunCommand::kSuspend>;
 using Resume = CommandEvent<RunCommand::kResume>;
+using Force = CommandEvent<RunCommand::kForce>;
+using Skip = CommandEvent<RunCommand::kSkip>;
+using Retry = CommandEvent<RunCommand::kRetry>;
 
 // --- states -------------------------------------------------------------------------------------------
 // Each state records itself as the machine's status when entered (also for the initial state at start()).
@@ -77,8 +83,16 @@ struct LifecycleTable : mpl::vector<
     Row< Active,      Cancel,    Cancelled,   none,    none >,
     Row< Active,      Suspend,   Suspended,   none,    none >,
     Row< Suspended,   Resume,    Active,      none,    none >,
-    Row< Suspended,   Cancel,    Cancelled,   none,    none >
-    // completed, failed, cancelled: terminal, no rows; every command there reaches no_transition.
+    Row< Suspended,   Cancel,    Cancelled,   none,    none >,
+    // Admin overrides (docs/dsl.md "Admin overrides"): force/skip move the statechart of an active or
+    // failed instance and leave it active (a completed result is applied afterwards with kComplete).
+    Row< Active,      Force,     Active,      none,    none >,
+    Row< Active,      Skip,      Active,      none,    none >,
+    Row< Failed,      Force,     Active,      none,    none >,
+    Row< Failed,      Skip,      Active,      none,    none >,
+    Row< Failed,      Retry,     Active,      none,    none >,
+    Row< Failed,      Cancel,    Cancelled,   none,    none >
+    // completed, cancelled: terminal, no rows; every command there reaches no_transition.
 > {};
 
 template <class Initial>
@@ -111,6 +125,9 @@ std::optional<Status> Run(RunCommand command, RunStatus* status) {
     case RunCommand::kCancel: machine.process_event(Cancel{}); break;
     case RunCommand::kSuspend: machine.process_event(Suspend{}); break;
     case RunCommand::kResume: machine.process_event(Resume{}); break;
+    case RunCommand::kForce: machine.process_event(Force{}); break;
+    case RunCommand::kSkip: machine.process_event(Skip{}); break;
+    case RunCommand::kRetry: machine.process_event(Retry{}); break;
   }
   *status = machine.status;
   return machine.refusal;
@@ -165,6 +182,9 @@ std::string_view RunCommandName(RunCommand command) {
     case RunCommand::kCancel: return "cancel";
     case RunCommand::kSuspend: return "suspend";
     case RunCommand::kResume: return "resume";
+    case RunCommand::kForce: return "force";
+    case RunCommand::kSkip: return "skip";
+    case RunCommand::kRetry: return "retry";
   }
   return "unknown";
 }

@@ -10,6 +10,8 @@
 #include <deque>
 #include <set>
 
+#include "dsl/suggest.hpp"
+
 namespace nurt::interp {
 
 using dsl::ActionSpec;
@@ -91,6 +93,86 @@ class MacroStep {
       return NotTaken(event.name);
     }
     Microstep(enabled, event.name);
+    NURT_RETURN_IF_ERROR(fatal_);
+    NURT_RETURN_IF_ERROR(RunToCompletion());
+    return Finish();
+  }
+
+  // Like a transition from every active atomic state to `target`: the domain is the nearest compound
+  // ancestor shared by all of them, so common ancestors stay entered and a parallel state is left and
+  // re-entered as a whole when the target is in one of its regions.
+  Result<StepResult> RunForce(StateIndex target, const Event& event) {
+    if (done_) return Status::FailedPrecondition("the instance has reached its final state");
+    SetCurrentEvent(event);
+    std::vector<StateIndex> states{target};
+    for (std::size_t i = 1; i < active_.size(); ++i) {
+      if (active_[i] && IsAtomic(static_cast<StateIndex>(i))) states.push_back(static_cast<StateIndex>(i));
+    }
+    const StateIndex domain = FindLcca(states);
+    const auto before = Leaves();
+    for (std::size_t i = active_.size(); i-- > 1;) {
+      const auto s = static_cast<StateIndex>(i);
+      if (!active_[i] || !IsDescendant(s, domain)) continue;
+      RunBlock(S(s).exit);
+      active_[i] = false;
+      NURT_RETURN_IF_ERROR(fatal_);
+    }
+    std::set<StateIndex> to_enter, default_entry;
+    AddDescendantStatesToEnter(target, &to_enter, &default_entry);
+    AddAncestorStatesToEnter(target, domain, &to_enter, &default_entry);
+    EnterStates(to_enter, default_entry);
+    store::TransitionRecord rec;
+    rec.event = event.name;
+    rec.from = before;
+    rec.to = Leaves();
+    rec.targets = {S(target).id};
+    rec.detail = Json{{"override", "force"}};
+    result_.transitions.push_back(std::move(rec));
+    NURT_RETURN_IF_ERROR(fatal_);
+    NURT_RETURN_IF_ERROR(RunToCompletion());
+    return Finish();
+  }
+
+  Result<StepResult> RunSkip(const Event& event) {
+    if (done_) return Status::FailedPrecondition("the instance has reached its final state");
+    std::vector<StateIndex> leaves;
+    for (std::size_t i = 1; i < active_.size(); ++i) {
+      if (active_[i] && IsAtomic(static_cast<StateIndex>(i))) leaves.push_back(static_cast<StateIndex>(i));
+    }
+    if (leaves.size() != 1) {
+      return Status::FailedPrecondition(
+          "cannot skip: " + std::to_string(leaves.size()) + " states are active (" + Join(Leaves(), ", ") +
+          ") and skip leaves exactly one; use force with the state the instance should be in");
+    }
+    const dsl::StateSpec& leaf = S(leaves.front());
+    const TransitionSpec* along = nullptr;
+    std::vector<std::string> candidates;
+    for (const auto& t : leaf.transitions) {
+      if (t.event.empty() || t.event.rfind("error.", 0) == 0 || t.targets.empty()) continue;
+      const std::string name = Join(t.target_ids, " + ");
+      if (std::find(candidates.begin(), candidates.end(), name) != candidates.end()) continue;
+      candidates.push_back(name);
+      along = &t;
+    }
+    if (candidates.size() != 1) {
+      return Status::FailedPrecondition(
+          "cannot skip state '" + leaf.id + "': " +
+          (candidates.empty() ? std::string("none of its own transitions leads to another state")
+                              : "its transitions lead to " + std::to_string(candidates.size()) +
+                                    " different states (" + Join(candidates, ", ") + ")") +
+          "; use force with " + (candidates.empty() ? "the state to go to" : "one of them"));
+    }
+    // The designer's guard and actions belong to doing the step, which is exactly what is skipped.
+    TransitionSpec skipped = *along;
+    skipped.guard.reset();
+    skipped.actions.clear();
+    SetCurrentEvent(event);
+    const std::size_t first = result_.transitions.size();
+    Microstep({&skipped}, event.name);
+    if (result_.transitions.size() > first) {
+      result_.transitions[first].detail["override"] = "skip";
+      result_.transitions[first].detail["skipped"] = leaf.id;
+    }
     NURT_RETURN_IF_ERROR(fatal_);
     NURT_RETURN_IF_ERROR(RunToCompletion());
     return Finish();
@@ -637,10 +719,12 @@ class MacroStep {
 Json Snapshot::ToJson(const Definition& definition) const {
   Json config = Json::array();
   for (StateIndex s : configuration) config.push_back(definition.state(s).id);
-  return Json{{"configuration", std::move(config)},
-              {"context", context},
+  Json out{{"configuration", std::move(config)},
+           {"context", context},
               {"done", done},
               {"output", output}};
+  if (!failure.is_null()) out["failure"] = failure;
+  return out;
 }
 
 Result<Snapshot> Snapshot::FromJson(const Definition& definition, const Json& json) {
@@ -662,6 +746,7 @@ Result<Snapshot> Snapshot::FromJson(const Definition& definition, const Json& js
   s.context = json.value("context", Json::object());
   s.done = json.value("done", false);
   s.output = json.contains("output") ? json["output"] : Json();
+  s.failure = json.contains("failure") ? json["failure"] : Json();
   return s;
 }
 
@@ -688,6 +773,29 @@ Result<StepResult> Interpreter::Step(const Snapshot& snapshot, const Event& even
   MacroStep step(*definition_, lua_, options);
   step.Load(snapshot);
   return step.RunStep(event);
+}
+
+Result<StepResult> Interpreter::Force(const Snapshot& snapshot, const std::string& state_id,
+                                      const Event& event, const StepOptions& options) const {
+  const StateIndex target = definition_->Find(state_id);
+  if (target == dsl::kNoState || target == dsl::kRootState) {
+    std::vector<std::string> ids;
+    for (std::size_t i = 1; i < definition_->states.size(); ++i) ids.push_back(definition_->states[i].id);
+    return Status::InvalidArgument("machine '" + definition_->name + "' version " +
+                                   std::to_string(definition_->version) + " has no state '" + state_id +
+                                   "'" + dsl::internal::DidYouMean(state_id, ids) +
+                                   " (its states: " + Join(ids, ", ") + ")");
+  }
+  MacroStep step(*definition_, lua_, options);
+  step.Load(snapshot);
+  return step.RunForce(target, event);
+}
+
+Result<StepResult> Interpreter::Skip(const Snapshot& snapshot, const Event& event,
+                                     const StepOptions& options) const {
+  MacroStep step(*definition_, lua_, options);
+  step.Load(snapshot);
+  return step.RunSkip(event);
 }
 
 std::vector<std::string> Interpreter::AcceptedEvents(const Snapshot& snapshot) const {

@@ -167,6 +167,13 @@ constexpr const char* kRecordMigrationSql =
     "INSERT INTO schema_migrations (version, name, applied_at) "
     "VALUES (?1, ?2, CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER))";
 
+// Until version 3 only atomic states were indexed; the snapshot's configuration has every active state.
+constexpr const char* kMigration3 = R"sql(
+INSERT OR IGNORE INTO instance_states (org_id, state, instance_id)
+SELECT i.org_id, c.value, i.id FROM instances i, json_each(i.snapshot, '$.configuration') c
+WHERE c.type = 'text';
+)sql";
+
 Result<std::int64_t> ScalarInt(Connection* conn, const char* sql, std::string_view what) {
   NURT_ASSIGN_OR_RETURN(Query q, conn->Prepare(sql));
   NURT_ASSIGN_OR_RETURN(bool row, q.Next(what));
@@ -181,6 +188,7 @@ const std::vector<Migration>& Migrations() {
       {1, "initial schema: definitions, instances, events, transitions, outbox, idempotency",
        kMigration1},
       {2, "api keys and audit log", kMigration2},
+      {3, "instance_states also indexes compound and parallel states", kMigration3},
   };
   return kMigrations;
 }

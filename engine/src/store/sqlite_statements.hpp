@@ -8,8 +8,10 @@ namespace nurt::store::sqlite::sql {
 inline constexpr const char* kInsertInstance =
     "INSERT INTO instances (org_id, id, machine, machine_version, run_status, state, snapshot, "
     "version, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+// Column 2: the snapshot's configuration (every active state, compound ones too), or NULL.
 inline constexpr const char* kSelectVersionAndState =
-    "SELECT version, state FROM instances WHERE org_id = ?1 AND id = ?2";
+    "SELECT version, state, json_extract(snapshot, '$.configuration') FROM instances "
+    "WHERE org_id = ?1 AND id = ?2";
 // created_at is the first commit's and never changes.
 inline constexpr const char* kUpdateInstance =
     "UPDATE instances SET machine = ?3, machine_version = ?4, run_status = ?5, state = ?6, "
@@ -41,27 +43,42 @@ inline constexpr const char* kReleaseSavepoint = "RELEASE nurt_request";
 inline constexpr const char* kGetInstance =
     "SELECT " NURT_INSTANCE_COLUMNS " FROM instances WHERE org_id = ?1 AND id = ?2";
 // ListInstances: one statement per access path so that each uses its index in id order; the other
-// filters are residual (?n = '' means "any").
+// filters are residual (?n = '' means "any"). ?7 is the context filter, a JSON array of
+// [json path, value] pairs ('[]' = none): a row passes when, for every pair, the stored context has a
+// value at the path of the same JSON type (numbers compare as numbers) and equal to it.
+#define NURT_JSON_KIND(t) "(CASE WHEN " t " IN ('integer', 'real') THEN 'number' ELSE " t " END)"
+#define NURT_CONTEXT_MISMATCH(row)                                                                \
+  "(json_type(" #row ".snapshot, json_extract(f.value, '$[0]')) IS NULL OR "                       \
+  NURT_JSON_KIND("json_type(" #row ".snapshot, json_extract(f.value, '$[0]'))")                  \
+  " <> " NURT_JSON_KIND("json_type(f.value, '$[1]')") " OR "                                     \
+  "json_extract(" #row ".snapshot, json_extract(f.value, '$[0]')) <> json_extract(f.value, '$[1]'))"
 inline constexpr const char* kListInstancesByState =
     "SELECT i.org_id, i.id, i.machine, i.machine_version, i.run_status, i.state, i.snapshot, "
     "i.version, i.created_at, i.updated_at FROM instance_states s "
     "JOIN instances i ON i.org_id = s.org_id AND i.id = s.instance_id "
     "WHERE s.org_id = ?1 AND s.state = ?2 AND s.instance_id > ?3 "
     "AND (?4 = '' OR i.machine = ?4) AND (?5 = '' OR i.run_status = ?5) "
+    "AND NOT EXISTS (SELECT 1 FROM json_each(?7) f WHERE " NURT_CONTEXT_MISMATCH(i) ") "
     "ORDER BY s.instance_id LIMIT ?6";
 inline constexpr const char* kListInstancesByMachine =
     "SELECT " NURT_INSTANCE_COLUMNS
-    " FROM instances INDEXED BY instances_by_machine "
+    " FROM instances i INDEXED BY instances_by_machine "
     "WHERE org_id = ?1 AND machine = ?4 AND id > ?3 AND (?5 = '' OR run_status = ?5) "
+    "AND NOT EXISTS (SELECT 1 FROM json_each(?7) f WHERE " NURT_CONTEXT_MISMATCH(i) ") "
     "ORDER BY id LIMIT ?6";
 inline constexpr const char* kListInstancesByRunStatus =
     "SELECT " NURT_INSTANCE_COLUMNS
-    " FROM instances INDEXED BY instances_by_run_status "
-    "WHERE org_id = ?1 AND run_status = ?5 AND id > ?3 ORDER BY id LIMIT ?6";
-inline constexpr const char* kListInstancesAll = "SELECT " NURT_INSTANCE_COLUMNS
-                                                 " FROM instances WHERE org_id = ?1 AND id > ?3 "
-                                                 "ORDER BY id LIMIT ?6";
+    " FROM instances i INDEXED BY instances_by_run_status "
+    "WHERE org_id = ?1 AND run_status = ?5 AND id > ?3 "
+    "AND NOT EXISTS (SELECT 1 FROM json_each(?7) f WHERE " NURT_CONTEXT_MISMATCH(i) ") "
+    "ORDER BY id LIMIT ?6";
+inline constexpr const char* kListInstancesAll =
+    "SELECT " NURT_INSTANCE_COLUMNS " FROM instances i WHERE org_id = ?1 AND id > ?3 "
+    "AND NOT EXISTS (SELECT 1 FROM json_each(?7) f WHERE " NURT_CONTEXT_MISMATCH(i) ") "
+    "ORDER BY id LIMIT ?6";
 #undef NURT_INSTANCE_COLUMNS
+#undef NURT_CONTEXT_MISMATCH
+#undef NURT_JSON_KIND
 
 inline constexpr const char* kFindIdempotency =
     "SELECT request_hash, response, created_at FROM idempotency "

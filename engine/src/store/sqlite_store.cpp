@@ -64,6 +64,34 @@ Result<std::vector<std::string>> LoadStrings(const std::string& text, std::strin
   return out;
 }
 
+// InstanceFilter::context_equals as the ?7 parameter of the list statements: [[json path, value], ...]
+// with each dotted field path turned into `$.context."a"."b"` (quoted, so ids with '-' work).
+Result<std::string> ContextFilterParameter(const std::vector<std::pair<std::string, Json>>& fields) {
+  Json pairs = Json::array();
+  for (const auto& [field, value] : fields) {
+    const std::string where = "context filter '" + field + "'";
+    if (!value.is_string() && !value.is_number() && !value.is_boolean()) {
+      return Status::InvalidArgument(where + ": only a text, number or true/false can be compared, got " +
+                                     std::string(value.type_name()));
+    }
+    std::string path = "$.context";
+    std::size_t start = 0;
+    for (;;) {
+      const std::size_t dot = field.find('.', start);
+      const std::string key = field.substr(start, dot == std::string::npos ? dot : dot - start);
+      if (key.empty() || key.find_first_of("\"\\") != std::string::npos) {
+        return Status::InvalidArgument(where + ": a field path is keys separated by dots, like "
+                                       "customer.nip (no empty key, no quote or backslash)");
+      }
+      path += ".\"" + key + "\"";
+      if (dot == std::string::npos) break;
+      start = dot + 1;
+    }
+    pairs.push_back(Json::array({path, value}));
+  }
+  return pairs.dump();
+}
+
 // Errors that doom the whole write transaction rather than one request in it.
 bool IsInfrastructure(const Status& s) {
   return s.code() == StatusCode::kUnavailable || s.code() == StatusCode::kDataLoss ||
@@ -295,6 +323,11 @@ Status SqliteStore::ApplyLocked(Connection* w, const CommitRequest& r) {
       found = q.Int64(0);
       NURT_ASSIGN_OR_RETURN(old_state,
                             LoadStrings(q.Text(1), "instances row of " + who + ", column state"));
+      if (!q.IsNull(2)) {
+        NURT_ASSIGN_OR_RETURN(std::vector<std::string> configuration,
+                              LoadStrings(q.Text(2), "instances row of " + who + ", configuration"));
+        old_state.insert(old_state.end(), configuration.begin(), configuration.end());
+      }
     }
     if (found != r.expected_version) {
       return Status::Conflict(who + " is at version " + std::to_string(found) + ", not " +
@@ -312,10 +345,17 @@ Status SqliteStore::ApplyLocked(Connection* w, const CommitRequest& r) {
     }
   }
 
-  // The state index: remove states left, add states entered.
-  if (old_state != rec.state) {
-    const std::set<std::string> before(old_state.begin(), old_state.end());
-    const std::set<std::string> after(rec.state.begin(), rec.state.end());
+  // The state index: remove states left, add states entered. Compound and parallel states of the
+  // snapshot's configuration are indexed too, so a filter on `review` finds instances in its children.
+  const std::set<std::string> before(old_state.begin(), old_state.end());
+  std::set<std::string> after(rec.state.begin(), rec.state.end());
+  if (rec.snapshot.is_object() && rec.snapshot.contains("configuration") &&
+      rec.snapshot["configuration"].is_array()) {
+    for (const Json& id : rec.snapshot["configuration"]) {
+      if (id.is_string()) after.insert(id.get<std::string>());
+    }
+  }
+  if (before != after) {
     for (const std::string& s : before) {
       if (after.count(s)) continue;
       NURT_ASSIGN_OR_RETURN(Query q, w->Prepare(kDeleteState));
@@ -576,9 +616,11 @@ Result<std::vector<InstanceRecord>> SqliteStore::ListInstances(const std::string
                     : !filter.machine.empty()    ? kListInstancesByMachine
                     : !filter.run_status.empty() ? kListInstancesByRunStatus
                                                  : kListInstancesAll;
+  NURT_ASSIGN_OR_RETURN(std::string context_filter, ContextFilterParameter(filter.context_equals));
   NURT_ASSIGN_OR_RETURN(ReaderLease lease, AcquireReader());
   NURT_ASSIGN_OR_RETURN(Query q, lease.get()->Prepare(sql));
   q.Bind(1, org_id).Bind(3, filter.after_id).Bind(6, static_cast<std::int64_t>(filter.limit));
+  q.Bind(7, context_filter);
   if (sql == kListInstancesByState) q.Bind(2, filter.state);
   if (sql == kListInstancesByState || sql == kListInstancesByMachine) q.Bind(4, filter.machine);
   if (sql != kListInstancesAll) q.Bind(5, filter.run_status);

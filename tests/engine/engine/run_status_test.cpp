@@ -15,7 +15,8 @@ using S = RunStatus;
 using C = RunCommand;
 
 const std::vector<S> kStatuses = {S::kActive, S::kSuspended, S::kCompleted, S::kFailed, S::kCancelled};
-const std::vector<C> kCommands = {C::kComplete, C::kFail, C::kCancel, C::kSuspend, C::kResume};
+const std::vector<C> kCommands = {C::kComplete, C::kFail,  C::kCancel, C::kSuspend,
+                                  C::kResume,   C::kForce, C::kSkip,   C::kRetry};
 
 // The lifecycle as the product defines it, written independently of the MSM table.
 // nullopt: the command is refused in that status.
@@ -28,16 +29,26 @@ std::optional<S> Expected(S from, C command) {
         case C::kCancel: return S::kCancelled;
         case C::kSuspend: return S::kSuspended;
         case C::kResume: return std::nullopt;
+        case C::kForce: return S::kActive;
+        case C::kSkip: return S::kActive;
+        case C::kRetry: return std::nullopt;  // only a failed instance has something to retry
       }
       break;
     case S::kSuspended:
       switch (command) {
         case C::kResume: return S::kActive;
         case C::kCancel: return S::kCancelled;
+        default: return std::nullopt;  // resume first: a suspended instance is frozen, also for force
+      }
+    case S::kFailed:
+      switch (command) {
+        case C::kCancel: return S::kCancelled;
+        case C::kForce: return S::kActive;
+        case C::kSkip: return S::kActive;
+        case C::kRetry: return S::kActive;
         default: return std::nullopt;
       }
     case S::kCompleted:
-    case S::kFailed:
     case S::kCancelled:
       return std::nullopt;
   }
@@ -51,6 +62,9 @@ std::string Participle(C command) {
     case C::kCancel: return "cancelled";
     case C::kSuspend: return "suspended";
     case C::kResume: return "resumed";
+    case C::kForce: return "forced into a state";
+    case C::kSkip: return "skipped ahead";
+    case C::kRetry: return "retried";
   }
   return "?";
 }
@@ -75,7 +89,7 @@ TEST(RunStatusTest, EveryStatusAndCommandPairFollowsTheLifecycleTable) {
       }
     }
   }
-  EXPECT_EQ(allowed, 6);  // the six rows of the table, no more
+  EXPECT_EQ(allowed, 12);  // the twelve rows of the table, no more
 }
 
 TEST(RunStatusTest, RefusalsSayWhatTheStatusAllows) {
@@ -92,7 +106,15 @@ TEST(RunStatusTest, RefusalsSayWhatTheStatusAllows) {
   auto active = ApplyRunCommand(S::kActive, C::kResume);
   EXPECT_EQ(active.status().message(),
             "instance is active; it cannot be resumed (an active instance can be: completed, marked "
-            "failed, cancelled, suspended)");
+            "failed, cancelled, suspended, forced into a state, skipped ahead)");
+
+  auto failed = ApplyRunCommand(S::kFailed, C::kSuspend);
+  EXPECT_EQ(failed.status().message(),
+            "instance is failed; it cannot be suspended (a failed instance can be: cancelled, forced "
+            "into a state, skipped ahead, retried)");
+
+  auto retry_active = ApplyRunCommand(S::kActive, C::kRetry);
+  EXPECT_EQ(retry_active.status().message().rfind("instance is active; it cannot be retried", 0), 0u);
 
   auto cancelled = ApplyRunCommand(S::kCancelled, C::kCancel);
   EXPECT_EQ(cancelled.status().message(),
@@ -105,6 +127,16 @@ TEST(RunStatusTest, SuspendAndResumeReturnToActive) {
   auto resumed = ApplyRunCommand(*suspended, C::kResume);
   ASSERT_TRUE(resumed.ok());
   EXPECT_EQ(*resumed, S::kActive);
+}
+
+TEST(RunStatusTest, AFailedInstanceIsRepairedOrCancelledNeverLeftFinal) {
+  for (C command : {C::kRetry, C::kForce, C::kSkip}) {
+    auto repaired = ApplyRunCommand(S::kFailed, command);
+    ASSERT_TRUE(repaired.ok()) << RunCommandName(command) << ": " << repaired.status();
+    EXPECT_EQ(*repaired, S::kActive);
+  }
+  EXPECT_EQ(*ApplyRunCommand(S::kFailed, C::kCancel), S::kCancelled);
+  EXPECT_FALSE(ApplyRunCommand(S::kFailed, C::kResume).ok());
 }
 
 TEST(RunStatusTest, OnlyActiveInstancesAcceptEvents) {
@@ -121,7 +153,8 @@ TEST(RunStatusTest, NamesRoundTrip) {
     ASSERT_TRUE(parsed.ok()) << parsed.status();
     EXPECT_EQ(*parsed, kStatuses[i]);
   }
-  const std::vector<std::string> commands = {"complete", "fail", "cancel", "suspend", "resume"};
+  const std::vector<std::string> commands = {"complete", "fail", "cancel", "suspend",
+                                             "resume",   "force", "skip",   "retry"};
   for (std::size_t i = 0; i < kCommands.size(); ++i) EXPECT_EQ(RunCommandName(kCommands[i]), commands[i]);
 }
 

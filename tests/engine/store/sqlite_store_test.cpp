@@ -283,6 +283,49 @@ TEST_F(SqliteStoreTest, DamagedJsonInARowIsDataLossOnRead) {
   EXPECT_NE(rec.status().message().find("I1"), std::string::npos);
 }
 
+TEST_F(SqliteStoreTest, MigrationTwoIndexesTheCompoundStatesOfExistingInstances) {
+  {
+    auto store = Open();
+    ASSERT_TRUE(store.ok()) << store.status();
+    CommitRequest r;
+    r.org_id = "acme";
+    r.instance_id = "I1";
+    r.instance.org_id = "acme";
+    r.instance.id = "I1";
+    r.instance.machine = "order";
+    r.instance.machine_version = 1;
+    r.instance.run_status = "active";
+    r.instance.state = {"checking"};
+    r.instance.snapshot = Json{{"configuration", {"review", "checking"}}, {"context", Json::object()}};
+    r.instance.version = 1;
+    EventEnvelope e;
+    e.id = "E1";
+    e.org_id = "acme";
+    e.type = "nurt.start";
+    e.actor = "system";
+    e.entity_type = "order";
+    e.entity_id = "I1";
+    e.idempotency_key = "k1";
+    e.sequence = 1;
+    r.events = {e};
+    ASSERT_TRUE((*store)->Commit(r).ok());
+  }
+  {
+    // Back to what a database before migration 3 holds: atomic states only.
+    RawDb db(path());
+    EXPECT_EQ(db.Query("DELETE FROM instance_states WHERE state = 'review'"), "");
+    EXPECT_EQ(db.Query("DELETE FROM schema_migrations WHERE version = 3"), "");
+  }
+  auto store = Open();
+  ASSERT_TRUE(store.ok()) << store.status();
+  InstanceFilter f;
+  f.state = "review";
+  auto listed = (*store)->ListInstances("acme", f);
+  ASSERT_TRUE(listed.ok()) << listed.status();
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ(listed->front().id, "I1");
+}
+
 TEST_F(SqliteStoreTest, ReadQueriesUseIndexesAndNeedNoSort) {
   ASSERT_TRUE(Open().ok());
   RawDb db(path());

@@ -854,6 +854,109 @@ TEST_P(StoreConformanceTest, ListInstancesFiltersAndPagesByIdCursor) {
   EXPECT_TRUE(store_->ListInstances(kOrg, zero).status().IsInvalidArgument());
 }
 
+TEST_P(StoreConformanceTest, ListInstancesFiltersByContextFields) {
+  // id suffix -> context
+  const std::vector<std::pair<std::string, Json>> contexts = {
+      {"A", Json{{"customer", {{"nip", "123"}, {"vip", true}}}, {"total", 10}}},
+      {"B", Json{{"customer", {{"nip", 123}, {"vip", false}}}, {"total", 10.0}}},
+      {"C", Json{{"customer", {{"nip", "123"}}}, {"total", 12.5}}},
+      {"D", Json{{"customer", "123"}, {"total", "10"}}},
+      {"E", Json{{"customer", {{"nip", "123"}, {"vip", true}}}, {"total", 10}}},
+      {"F", Json{{"other", 1}}},
+  };
+  for (const auto& [suffix, context] : contexts) {
+    CommitRequest r = Step(kOrg, "01H000000000000000000000" + std::string("0") + suffix, 0);
+    r.instance.snapshot = Json{{"configuration", {"open"}}, {"context", context}};
+    if (suffix == "E") r.instance.machine = "lead";
+    ASSERT_OK(store_->Commit(r));
+  }
+  auto list = [&](std::vector<std::pair<std::string, Json>> where, std::string machine = "",
+                  int limit = 100) {
+    InstanceFilter f;
+    f.context_equals = std::move(where);
+    f.machine = std::move(machine);
+    f.limit = limit;
+    std::vector<std::string> out;
+    for (int guard = 0; guard < 10; ++guard) {  // walks every page
+      auto page = Ids(store_->ListInstances(kOrg, f));
+      for (const std::string& id : page) out.push_back(id.substr(25));
+      if (page.empty() || static_cast<int>(page.size()) < limit) break;
+      f.after_id = page.back();
+    }
+    return out;
+  };
+  using V = std::vector<std::string>;
+  EXPECT_EQ(list({{"customer.nip", "123"}}), (V{"A", "C", "E"}));         // nested, text
+  EXPECT_EQ(list({{"customer.nip", 123}}), (V{"B"}));                     // wrong type never matches
+  EXPECT_EQ(list({{"customer.vip", true}}), (V{"A", "E"}));               // bool is not 1
+  EXPECT_EQ(list({{"customer.vip", false}}), (V{"B"}));
+  EXPECT_EQ(list({{"customer.vip", 1}}), (V{}));
+  EXPECT_EQ(list({{"total", 10}}), (V{"A", "B", "E"}));                   // 10 and 10.0 are one number
+  EXPECT_EQ(list({{"total", 12.5}}), (V{"C"}));
+  EXPECT_EQ(list({{"customer", "123"}}), (V{"D"}));
+  EXPECT_EQ(list({{"missing.field", "x"}}), (V{}));                       // missing never matches
+  EXPECT_EQ(list({{"customer.nip.deeper", "123"}}), (V{}));
+  EXPECT_EQ(list({{"customer.nip", "123"}, {"customer.vip", true}}), (V{"A", "E"}));  // all must hold
+  EXPECT_EQ(list({{"customer.nip", "123"}}, "order"), (V{"A", "C"}));
+  EXPECT_EQ(list({{"customer.nip", "123"}}, "", 1), (V{"A", "C", "E"}));  // pages of 1 by cursor
+  EXPECT_EQ(list({{"customer.nip", "123"}}, "order", 1), (V{"A", "C"}));
+
+  InstanceFilter by_state;
+  by_state.state = "open";
+  by_state.run_status = "active";
+  by_state.context_equals = {{"total", 10}};
+  by_state.limit = 2;
+  std::vector<std::string> paged;
+  for (int guard = 0; guard < 10; ++guard) {
+    auto page = Ids(store_->ListInstances(kOrg, by_state));
+    if (page.empty()) break;
+    for (const std::string& id : page) paged.push_back(id.substr(25));
+    by_state.after_id = page.back();
+  }
+  EXPECT_EQ(paged, (V{"A", "B", "E"}));
+
+  for (const Json& bad : {Json::object(), Json::array({1}), Json()}) {
+    InstanceFilter f;
+    f.context_equals = {{"customer", bad}};
+    auto r = store_->ListInstances(kOrg, f);
+    ASSERT_FALSE(r.ok()) << bad.dump();
+    EXPECT_TRUE(r.status().IsInvalidArgument()) << r.status();
+  }
+  for (const char* bad_path : {"", "a..b", ".a", "a\"b"}) {
+    InstanceFilter f;
+    f.context_equals = {{bad_path, "x"}};
+    EXPECT_TRUE(store_->ListInstances(kOrg, f).status().IsInvalidArgument()) << bad_path;
+  }
+}
+
+TEST_P(StoreConformanceTest, StateFilterMatchesCompoundAndParallelAncestors) {
+  CommitRequest r = Step(kOrg, "01H0000000000000000000000A", 0, {"checking"});
+  r.instance.snapshot = Json{{"configuration", {"review", "checking"}}, {"context", Json::object()}};
+  ASSERT_OK(store_->Commit(r));
+  CommitRequest p = Step(kOrg, "01H0000000000000000000000B", 0, {"left", "right"});
+  p.instance.snapshot = Json{{"configuration", {"both", "left", "right"}}, {"context", Json::object()}};
+  ASSERT_OK(store_->Commit(p));
+  auto ids = [&](const std::string& state) {
+    InstanceFilter f;
+    f.state = state;
+    std::vector<std::string> out;
+    for (const std::string& id : Ids(store_->ListInstances(kOrg, f))) out.push_back(id.substr(25));
+    return out;
+  };
+  using V = std::vector<std::string>;
+  EXPECT_EQ(ids("review"), (V{"A"}));
+  EXPECT_EQ(ids("checking"), (V{"A"}));
+  EXPECT_EQ(ids("both"), (V{"B"}));
+  EXPECT_EQ(ids("right"), (V{"B"}));
+
+  // Leaving the compound state removes it from the index.
+  CommitRequest out = Step(kOrg, "01H0000000000000000000000A", 1, {"done"});
+  out.instance.snapshot = Json{{"configuration", {"done"}}, {"context", Json::object()}};
+  ASSERT_OK(store_->Commit(out));
+  EXPECT_EQ(ids("review"), (V{}));
+  EXPECT_EQ(ids("done"), (V{"A"}));
+}
+
 // ---------------------------------------------------------------------------------------------------
 // Definitions
 

@@ -16,7 +16,7 @@
 //   InvalidArgument      bad input (unknown machine, data not matching the context schema, bad JSON)
 //   NotFound             no such instance / definition in this org
 //   FailedPrecondition   the event is not accepted in the current state (message lists those that are),
-//                        or the instance is not active (completed, cancelled, suspended)
+//                        or the instance is not active (completed, cancelled, suspended, failed)
 //   IdempotencyMismatch  the key was used before with a different request
 //   ResourceExhausted    a Lua limit was hit (message says where)
 //   Conflict             still conflicting after the retries (heavy contention on one instance)
@@ -67,6 +67,18 @@ struct EventRequest {
   std::string actor = "system";
   std::string trace_id;
   std::string causation_id;
+};
+
+// An operator's override of one instance (docs/dsl.md "Admin overrides"). Logged as an event of type
+// `nurt.admin.<verb>` with `actor`, the reason and what the override did, so history says who changed
+// what and why. Idempotent on the key exactly like EventRequest.
+struct AdminRequest {
+  std::string org_id;
+  std::string instance_id;
+  std::string actor;               // "" = "system"
+  std::string reason;              // required, not blank: kept in the log and the transition records
+  std::string idempotency_key;     // "" = generate
+  std::string trace_id;
 };
 
 // What Start/Accept answer. Stored with the idempotency key and returned verbatim on a retry.
@@ -120,7 +132,33 @@ class Engine {
 
   // Executes committed engine-internal effects (`emit ... to:` and `spawn`), each idempotent on its
   // key, so running it twice or after a crash delivers each exactly once. Returns how many it ran.
+  // An event delivered here that cannot be processed (an unhandled error.execution, a Lua limit) is
+  // not lost: it is committed with the target instance's run status set to `failed` and the snapshot's
+  // `failure` record naming it, for an operator to Retry (or force, skip, cancel). Spawns that fail and
+  // events the target does not accept (or cannot, being inactive) mark the outbox item failed instead.
   virtual Result<int> DeliverInternalEffects(int limit = 1000) = 0;
+
+  // --- admin overrides (docs/dsl.md "Admin overrides") ------------------------------------------------
+  // Each is committed like an event (log entry `nurt.admin.<verb>`, transition records tagged
+  // {"override": verb, "reason": ...}, new snapshot, idempotency record) and answers an Outcome.
+  // Errors: InvalidArgument (blank reason, unknown state, bad patch), NotFound (no such instance),
+  // FailedPrecondition (the run status does not allow the verb, skip has no single destination, retry
+  // failed again), IdempotencyMismatch, Conflict, Unavailable as for Accept.
+
+  // active | suspended | failed -> cancelled. The configuration is kept and no exit action runs.
+  virtual Result<Outcome> Cancel(const AdminRequest& request) = 0;
+  // active -> suspended: ordinary events are refused until Resume.
+  virtual Result<Outcome> Suspend(const AdminRequest& request) = 0;
+  // suspended -> active.
+  virtual Result<Outcome> Resume(const AdminRequest& request) = 0;
+  // active | failed: leaves the configuration for `state_id` (exit/entry actions, no guards), then
+  // eventless transitions run; a top-level final state completes the instance.
+  virtual Result<Outcome> ForceState(const AdminRequest& request, const std::string& state_id) = 0;
+  // active | failed: leaves the single active atomic state along its only destination.
+  virtual Result<Outcome> Skip(const AdminRequest& request) = 0;
+  // failed: merges `context_patch` (top-level keys) over the context and re-applies the failed event.
+  // Success -> active. Failing again -> FailedPrecondition with the new error; nothing is recorded.
+  virtual Result<Outcome> Retry(const AdminRequest& request, const Json& context_patch = Json::object()) = 0;
 };
 
 Result<std::unique_ptr<Engine>> NewEngine(const EngineOptions& options);

@@ -7,9 +7,13 @@
 //          ◀───────────
 //             resume            suspended ── cancel ──▶ cancelled
 //
-// `completed`, `failed` and `cancelled` are terminal: no command leaves them. Only an `active` instance
-// accepts events. The table itself lives in run_status.cpp (a Boost.MSM state machine); this header is
-// the whole interface, so callers never see MSM.
+//   active ── force / skip ──▶ active          failed ── force / skip / retry ──▶ active
+//                                              failed ── cancel ──▶ cancelled
+//
+// `completed` and `cancelled` are terminal: no command leaves them. `failed` (an event delivered by the
+// engine itself could not be processed) waits for an operator: retry, force, skip or cancel. Only an
+// `active` instance accepts events. The table itself lives in run_status.cpp (a Boost.MSM state
+// machine); this header is the whole interface, so callers never see MSM.
 //
 // Thread-safety: pure functions over values; safe from any thread.
 
@@ -21,12 +25,12 @@ namespace nurt::engine {
 
 enum class RunStatus { kActive, kSuspended, kCompleted, kFailed, kCancelled };
 
-enum class RunCommand { kComplete, kFail, kCancel, kSuspend, kResume };
+enum class RunCommand { kComplete, kFail, kCancel, kSuspend, kResume, kForce, kSkip, kRetry };
 
 // "active", "suspended", "completed", "failed", "cancelled": the text stored in InstanceRecord::run_status.
 std::string_view RunStatusName(RunStatus status);
 
-// "complete", "fail", "cancel", "suspend", "resume".
+// "complete", "fail", "cancel", "suspend", "resume", "force", "skip", "retry".
 std::string_view RunCommandName(RunCommand command);
 
 // The inverse of RunStatusName. InvalidArgument (listing the known names) for any other text.

@@ -30,8 +30,12 @@ struct Snapshot {
   Json context = Json::object();
   bool done = false;                           // a top-level final state was entered
   Json output;                                 // its done data (null when none)
+  // Set while the instance is `failed`: the engine-delivered event it could not process,
+  // {"event", "data", "actor", "error", "sequence"} (docs/dsl.md "Admin overrides"). Null otherwise.
+  // A step never carries it over: whatever moves the instance on (retry, force, skip) clears it.
+  Json failure;
 
-  // {"configuration":[ids], "context":{}, "done":false, "output":null}
+  // {"configuration":[ids], "context":{}, "done":false, "output":null} plus "failure" when set.
   Json ToJson(const dsl::Definition& definition) const;
   // InvalidArgument/DataLoss when the JSON names states the definition does not have.
   static Result<Snapshot> FromJson(const dsl::Definition& definition, const Json& json);
@@ -83,6 +87,23 @@ class Interpreter {
   //         or the instance is done; InvalidArgument for an unhandled guard/action error (file:line);
   //         ResourceExhausted for Lua limits or a macrostep that does not settle.
   Result<StepResult> Step(const Snapshot& snapshot, const Event& event,
+                          const StepOptions& options) const;
+
+  // Admin override (docs/dsl.md "Admin overrides"): leaves the configuration for `state_id` (with its
+  // ancestors and default descendants), running exit then entry actions in SCXML order and no guard,
+  // then runs eventless transitions and raised events to completion like any step. `event` is what Lua
+  // sees as the current event; the first transition record has detail {"override":"force"}.
+  // Errors: InvalidArgument for an unknown state id (with did-you-mean) or a failing exit/entry action;
+  //         FailedPrecondition when the snapshot is done; ResourceExhausted as for Step.
+  Result<StepResult> Force(const Snapshot& snapshot, const std::string& state_id, const Event& event,
+                           const StepOptions& options) const;
+
+  // Admin override: leaves the single active atomic state along its only destination, as if its step
+  // had been done: exit/entry actions run, the transition's guard and actions do not. The destination
+  // must be unique over the state's own eventful transitions (error.* excluded, targetless ignored).
+  // Errors: FailedPrecondition naming the candidates ("use force with one of them") when there are
+  //         several or none, or when several atomic states are active (parallel); others as Force.
+  Result<StepResult> Skip(const Snapshot& snapshot, const Event& event,
                           const StepOptions& options) const;
 
   // Event names some active state has a transition for (sorted, no done.*/error.* events, no "*").

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -33,10 +34,14 @@ struct CommitRequest {
 
 struct InstanceFilter {
   std::string machine;       // "" = any
-  std::string state;         // "" = any; matches any active atomic state id
+  std::string state;         // "" = any; matches any active state id, atomic or compound/parallel
   std::string run_status;    // "" = any
   std::string after_id;      // cursor: return instances with id > after_id
   int limit = 100;
+  // Every pair must hold: the context field at the dotted path ("customer.nip") exists, has the same
+  // JSON type (integers and decimals are both numbers) and is equal. Values: text, number or bool
+  // (anything else is InvalidArgument). A missing field never matches. docs/store.md "Context filters".
+  std::vector<std::pair<std::string, Json>> context_equals;
 };
 
 class Store {

@@ -150,20 +150,41 @@ class Session : public std::enable_shared_from_this<Session> {
     ReadRequest();
   }
 
+  // One deadline covers the header, the optional 100 Continue and the body.
   void ReadRequest() {
     phase_ = Phase::kReading;
     Arm(server_.options.request_timeout);
-    http::async_read(socket_, buffer_, *parser_,
-                     [self = shared_from_this()](beast::error_code ec, std::size_t bytes) {
-                       self->OnRead(ec, bytes);
-                     });
+    http::async_read_header(socket_, buffer_, *parser_,
+                            [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                              self->OnHeader(ec);
+                            });
   }
 
-  void OnRead(beast::error_code ec, std::size_t bytes) {
+  void OnHeader(beast::error_code ec) {
+    if (ec || timed_out_ || parser_->is_done()) return OnRead(ec);
+    // Clients such as curl wait (about 1 s) for this before sending a large body. A Content-Length over
+    // the limit has already failed above, so the client is never invited to send a body we refuse.
+    if (HeaderNameEquals(parser_->get()[http::field::expect], "100-continue")) {
+      asio::async_write(socket_, asio::buffer(std::string_view("HTTP/1.1 100 Continue\r\n\r\n")),
+                        [self = shared_from_this()](beast::error_code write_ec, std::size_t) {
+                          if (write_ec) return self->OnRead(write_ec);
+                          self->ReadBody();
+                        });
+      return;
+    }
+    ReadBody();
+  }
+
+  void ReadBody() {
+    http::async_read(socket_, buffer_, *parser_,
+                     [self = shared_from_this()](beast::error_code ec, std::size_t) { self->OnRead(ec); });
+  }
+
+  void OnRead(beast::error_code ec) {
     bool timed_out = timed_out_;
     Disarm();
     if (timed_out) {
-      if (bytes == 0 && !parser_->got_some()) return Close();
+      if (!parser_->got_some()) return Close();
       return Reject(408, "request_timeout",
                     "the request did not arrive whole within " +
                         std::to_string(server_.options.request_timeout.count()) + " ms");
@@ -190,7 +211,13 @@ class Session : public std::enable_shared_from_this<Session> {
     phase_ = Phase::kHandling;
     BeastRequest request = parser_->release();
     bool keep_alive = request.keep_alive();
+    bool head = request.method() == http::verb::head;
     auto response = std::make_shared<BeastResponse>(server_.Process(request, remote_));
+    if (head) {
+      // A HEAD response announces the length of the body it does not send.
+      response->content_length(response->body().size());
+      response->body().clear();
+    }
     // Read after the handler: a Shutdown() that began while it ran closes this connection.
     Write(response, !keep_alive || server_.shutting_down, /*linger=*/false);
   }
@@ -211,7 +238,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void Write(std::shared_ptr<BeastResponse> response, bool close, bool linger) {
     phase_ = Phase::kWriting;
     response->keep_alive(!close);
-    response->prepare_payload();
+    if (!response->has_content_length()) response->prepare_payload();
     Arm(server_.options.request_timeout);
     http::async_write(socket_, *response,
                       [self = shared_from_this(), response, close, linger](beast::error_code ec,
@@ -450,7 +477,14 @@ BeastResponse HttpServer::Impl::Complete(HttpRequest& req, HttpResponse response
   BeastResponse out;
   out.version(11);
   out.result(static_cast<unsigned>(response.status));
-  for (const auto& [name, value] : response.headers) out.insert(name, value);
+  for (const auto& [name, value] : response.headers) {
+    // Framing and connection management belong to the server; a handler's copy would contradict them.
+    if (HeaderNameEquals(name, "Content-Length") || HeaderNameEquals(name, "Transfer-Encoding") ||
+        HeaderNameEquals(name, "Connection")) {
+      continue;
+    }
+    out.insert(name, value);
+  }
   out.set(http::field::content_type, response.content_type);
   out.body() = std::move(response.body);
 

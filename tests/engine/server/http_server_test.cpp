@@ -125,6 +125,33 @@ TEST_F(HttpServerTest, PipelinedRequestsAreAnsweredInOrder) {
   EXPECT_EQ(nurt::Json::parse(client.ReadResponse().body)["path"], "/two");
 }
 
+TEST_F(HttpServerTest, ExpectContinueGetsA100BeforeTheBody) {
+  StartServer(Echo);
+  HttpTestClient client(server_->port());
+  client.SendRaw("POST /e HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n");
+  EXPECT_EQ(client.ReadResponse().status, 100);
+  client.SendRaw("hello");
+  auto response = client.ReadResponse();
+  EXPECT_EQ(response.status, 200);
+  EXPECT_EQ(nurt::Json::parse(response.body)["body"], "hello");
+}
+
+TEST_F(HttpServerTest, HeadAnswersHaveNoBodyAndKeepTheConnectionUsable) {
+  StartServer([](HttpRequest& req) {
+    HttpResponse response = HttpResponse::Json(200, {{"method", req.method}});
+    response.SetHeader("Content-Length", "999");  // ignored: framing is the server's
+    return response;
+  });
+  HttpTestClient client(server_->port());
+  auto head = client.Request("HEAD", "/h");
+  EXPECT_EQ(head.status, 200);
+  EXPECT_EQ(head.body, "");
+  EXPECT_EQ(head.Header("Content-Length"), "17");
+  auto get = client.Request("GET", "/h");
+  EXPECT_EQ(get.body, R"({"method":"GET"})");
+  EXPECT_EQ(get.Header("Content-Length"), "16");
+}
+
 TEST_F(HttpServerTest, RoutesThroughARouter) {
   Router router;
   router.Add("GET", "/v1/instances/{id}", [](HttpRequest& req) {

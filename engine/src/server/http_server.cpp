@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "nurt/core/assert.hpp"
 #include "nurt/server/trace_context.hpp"
 #include "server/url.hpp"
 
@@ -337,6 +338,10 @@ void HttpServer::Impl::OnAccept(beast::error_code ec, tcp::socket socket) {
 }
 
 void HttpServer::Impl::Shutdown() {
+  for (const std::thread& thread : threads) {
+    NURT_ASSERT(thread.get_id() != std::this_thread::get_id(),
+                "HttpServer::Shutdown() called from a handler: it would join the thread it runs on");
+  }
   {
     std::unique_lock<std::mutex> lock(mu);
     if (shutdown_started) {

@@ -121,10 +121,7 @@ class Session : public std::enable_shared_from_this<Session> {
   // Posted to the strand by Shutdown(): an idle keep-alive connection is closed now; one reading,
   // handling or writing a request finishes it first (the response then closes the connection).
   void OnShutdown() {
-    if (phase_ == Phase::kIdle) {
-      beast::error_code ec;
-      socket_.cancel(ec);
-    }
+    if (phase_ == Phase::kIdle) Close();
   }
 
   asio::any_io_executor executor() { return socket_.get_executor(); }
@@ -219,8 +216,9 @@ class Session : public std::enable_shared_from_this<Session> {
       response->content_length(response->body().size());
       response->body().clear();
     }
-    // Read after the handler: a Shutdown() that began while it ran closes this connection.
-    Write(response, !keep_alive || server_.shutting_down, /*linger=*/false);
+    // Read after the handler: a Shutdown() that began while it ran closes this connection once the
+    // requests the client has already sent (pipelined) are answered.
+    Write(response, !keep_alive || (server_.shutting_down && !HasPipelinedBytes()), /*linger=*/false);
   }
 
   // Answers a request that could not be read (the connection is then closed: the stream is unusable).
@@ -252,8 +250,14 @@ class Session : public std::enable_shared_from_this<Session> {
     Disarm();
     if (ec) return Close();
     if (close && linger) return Linger();
-    if (close || server_.shutting_down) return Close();
+    if (close || (server_.shutting_down && !HasPipelinedBytes())) return Close();
     WaitForRequest();
+  }
+
+  // Bytes of a next request already received (in our buffer or the socket's).
+  bool HasPipelinedBytes() {
+    beast::error_code ec;
+    return buffer_.size() > 0 || socket_.available(ec) > 0;
   }
 
   // Half-closes, then discards whatever the client still sends until it closes too (or kLingerLimit).
@@ -290,8 +294,9 @@ class Session : public std::enable_shared_from_this<Session> {
     deadline_.async_wait([self = shared_from_this(), generation = deadline_generation_](beast::error_code ec) {
       if (ec || generation != self->deadline_generation_ || self->phase_ == Phase::kClosed) return;
       self->timed_out_ = true;
+      if (self->phase_ != Phase::kReading) return self->Close();  // idle, writing or lingering: hang up
       beast::error_code ignored;
-      self->socket_.cancel(ignored);
+      self->socket_.cancel(ignored);  // OnRead answers 408 when part of a request has arrived
     });
   }
 

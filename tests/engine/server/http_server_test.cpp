@@ -355,13 +355,14 @@ TEST_F(HttpServerTest, AccessLogAndDurationUseTheInjectedClock) {
   EXPECT_THAT(text, HasSubstr("nurt_http_requests_in_flight 0\n"));
 }
 
-TEST_F(HttpServerTest, GracefulShutdownFinishesTheRequestInFlightAndRefusesNewConnections) {
-  std::promise<void> entered;
+TEST_F(HttpServerTest, GracefulShutdownFinishesTheRequestsInFlightAndRefusesNewConnections) {
+  std::atomic<int> entered_count{0};
+  std::promise<void> both_entered;
   std::promise<void> release;
   std::shared_future<void> released = release.get_future().share();
   StartServer([&](HttpRequest& req) {
     if (req.path == "/slow") {
-      entered.set_value();
+      if (++entered_count == 2) both_entered.set_value();
       released.wait();
     }
     return HttpResponse::Json(200, {{"path", req.path}});
@@ -371,11 +372,18 @@ TEST_F(HttpServerTest, GracefulShutdownFinishesTheRequestInFlightAndRefusesNewCo
   HttpTestClient idle(port);
   EXPECT_EQ(idle.Request("GET", "/warm").status, 200);
 
-  std::future<HttpTestClient::Response> in_flight = std::async(std::launch::async, [port] {
-    HttpTestClient client(port);
-    return client.Request("GET", "/slow");
+  std::future<HttpTestClient::Response> plain = std::async(std::launch::async, [port] {
+    return HttpTestClient(port).Request("GET", "/slow");
   });
-  ASSERT_EQ(entered.get_future().wait_for(10s), std::future_status::ready);
+  // /readyz is pipelined behind /slow: received before Shutdown(), so it is answered too.
+  std::future<std::pair<HttpTestClient::Response, HttpTestClient::Response>> pipelined =
+      std::async(std::launch::async, [port] {
+        HttpTestClient client(port);
+        client.SendRaw("GET /slow HTTP/1.1\r\nHost: x\r\n\r\nGET /readyz HTTP/1.1\r\nHost: x\r\n\r\n");
+        HttpTestClient::Response slow = client.ReadResponse();
+        return std::pair{slow, client.ReadResponse()};
+      });
+  ASSERT_EQ(both_entered.get_future().wait_for(10s), std::future_status::ready);
 
   std::thread stopper([this] { server_->Shutdown(); });
   bool refused = false;
@@ -387,11 +395,17 @@ TEST_F(HttpServerTest, GracefulShutdownFinishesTheRequestInFlightAndRefusesNewCo
   EXPECT_TRUE(idle.WaitForClose(10s)) << "the idle keep-alive connection was not closed";
 
   release.set_value();
-  ASSERT_EQ(in_flight.wait_for(10s), std::future_status::ready);
-  HttpTestClient::Response response = in_flight.get();
+  ASSERT_EQ(plain.wait_for(10s), std::future_status::ready);
+  HttpTestClient::Response response = plain.get();
   EXPECT_EQ(response.status, 200);
   EXPECT_EQ(response.Header("Connection"), "close");
-  stopper.join();  // Shutdown() returned
+  ASSERT_EQ(pipelined.wait_for(10s), std::future_status::ready);
+  auto [slow, readyz] = pipelined.get();
+  EXPECT_EQ(slow.status, 200);
+  EXPECT_EQ(readyz.status, 503);
+  EXPECT_EQ(nurt::Json::parse(readyz.body)["reason"], "shutting_down");
+  EXPECT_EQ(readyz.Header("Connection"), "close");
+  stopper.join();   // Shutdown() returned
   server_->Wait();  // and Wait() does not block after it
   server_->Shutdown();  // idempotent
 }

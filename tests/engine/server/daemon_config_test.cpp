@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 namespace nurt::server {
 namespace {
 
@@ -148,6 +150,60 @@ TEST(DaemonConfigTest, Durations) {
   for (const char* bad : {"", "s", "1", "1.5s", "-1s", "1d", "1 s", "99999999999999999999h"}) {
     EXPECT_FALSE(ParseDuration(bad).ok()) << bad;
   }
+}
+
+}  // namespace
+}  // namespace nurt::server
+
+namespace nurt::server {
+namespace {
+
+// schemas/nurt-serve-config.schema.json (editor completion, docs) and the parser agree: every key the
+// schema lists is accepted, and its documented default is the parser's default.
+TEST(DaemonConfigSchemaTest, SchemaKeysAndDefaultsMatchTheParser) {
+  std::ifstream file(std::string(NURT_SOURCE_ROOT) + "/schemas/nurt-serve-config.schema.json");
+  ASSERT_TRUE(file) << "schema file missing";
+  nurt::Json schema = nurt::Json::parse(file);
+  const DaemonConfig defaults;
+  int leaves = 0;
+  for (const auto& [section, section_schema] : schema["properties"].items()) {
+    std::vector<std::pair<std::string, nurt::Json>> keys;  // yaml key path -> default
+    if (section_schema.contains("properties")) {
+      EXPECT_EQ(section_schema["additionalProperties"], false) << section;
+      for (const auto& [key, key_schema] : section_schema["properties"].items()) {
+        ASSERT_TRUE(key_schema.contains("default")) << section << "." << key;
+        keys.emplace_back(section + ": {" + key + ": " + key_schema["default"].dump() + "}", key_schema["default"]);
+      }
+    } else {
+      ASSERT_TRUE(section_schema.contains("default")) << section;
+      keys.emplace_back(section + ": " + section_schema["default"].dump(), section_schema["default"]);
+    }
+    for (const auto& [yaml, value] : keys) {
+      ++leaves;
+      auto parsed = ParseDaemonConfig(yaml, "schema.yaml", {});
+      ASSERT_TRUE(parsed.ok()) << yaml << ": " << parsed.status();
+      const DaemonConfig& c = parsed.value();
+      EXPECT_EQ(c.listen_address, defaults.listen_address) << yaml;
+      EXPECT_EQ(c.port, defaults.port) << yaml;
+      EXPECT_EQ(c.threads, defaults.threads) << yaml;
+      EXPECT_EQ(c.request_timeout, defaults.request_timeout) << yaml;
+      EXPECT_EQ(c.idle_timeout, defaults.idle_timeout) << yaml;
+      EXPECT_EQ(c.shutdown_grace, defaults.shutdown_grace) << yaml;
+      EXPECT_EQ(c.max_body_bytes, defaults.max_body_bytes) << yaml;
+      EXPECT_EQ(c.max_header_bytes, defaults.max_header_bytes) << yaml;
+      EXPECT_EQ(c.sqlite_path, defaults.sqlite_path) << yaml;
+      EXPECT_EQ(c.fsync, defaults.fsync) << yaml;
+      EXPECT_EQ(c.secret_file, defaults.secret_file) << yaml;
+      EXPECT_EQ(c.definition_paths, defaults.definition_paths) << yaml;
+      EXPECT_EQ(c.definition_orgs, defaults.definition_orgs) << yaml;
+      EXPECT_EQ(c.log_level, defaults.log_level) << yaml;
+    }
+    auto unknown = ParseDaemonConfig(section_schema.contains("properties") ? section + ": {zzz_unknown: 1}"
+                                                                           : "zzz_unknown: 1",
+                                     "schema.yaml", {});
+    EXPECT_FALSE(unknown.ok()) << section;
+  }
+  EXPECT_EQ(leaves, 14);  // every DaemonConfig field has its key
 }
 
 }  // namespace

@@ -89,6 +89,7 @@ struct HttpServer::Impl {
   HttpRequest NewRequest(const http::request_header<>* header, std::string remote);
   BeastResponse Process(BeastRequest& request, std::string remote);
   HttpResponse Route(HttpRequest& req);
+  void LogHandlerFailure(const HttpRequest& req, std::string_view what);
   BeastResponse Complete(HttpRequest& req, HttpResponse response, TimePoint start);
 };
 
@@ -449,35 +450,38 @@ BeastResponse HttpServer::Impl::Process(BeastRequest& request, std::string remot
 }
 
 HttpResponse HttpServer::Impl::Route(HttpRequest& req) {
-  if (req.method == "GET" && IsBuiltinPath(req.path)) {
-    if (req.path == "/healthz") return HttpResponse::Json(200, {{"status", "ok"}});
-    if (req.path == "/readyz") {
-      if (shutting_down) return HttpResponse::Json(503, {{"status", "not_ready"}, {"reason", "shutting_down"}});
-      if (!ready) return HttpResponse::Json(503, {{"status", "not_ready"}, {"reason", "starting"}});
-      return HttpResponse::Json(200, {{"status", "ready"}});
-    }
-    HttpResponse response;
-    response.content_type = "text/plain; version=0.0.4";
-    response.body = metrics->Render();
-    return response;
-  }
+  // Everything that runs code outside the server (handlers, scrape-time collectors) is inside the try:
+  // an exception there is a bug to log and answer with 500, never a reason to lose the connection.
   try {
+    if (req.method == "GET" && IsBuiltinPath(req.path)) {
+      if (req.path == "/healthz") return HttpResponse::Json(200, {{"status", "ok"}});
+      if (req.path == "/readyz") {
+        if (shutting_down) {
+          return HttpResponse::Json(503, {{"status", "not_ready"}, {"reason", "shutting_down"}});
+        }
+        if (!ready) return HttpResponse::Json(503, {{"status", "not_ready"}, {"reason", "starting"}});
+        return HttpResponse::Json(200, {{"status", "ready"}});
+      }
+      HttpResponse response;
+      response.content_type = "text/plain; version=0.0.4";
+      response.body = metrics->Render();
+      return response;
+    }
     return handler(req);
   } catch (const std::exception& e) {
-    if (logger != nullptr) {
-      logger->Log(LogLevel::kError, "handler threw",
-                  {{"trace_id", req.trace_id}, {"span_id", req.span_id}, {"method", req.method},
-                   {"path", req.path}, {"error", e.what()}});
-    }
+    LogHandlerFailure(req, e.what());
   } catch (...) {
-    if (logger != nullptr) {
-      logger->Log(LogLevel::kError, "handler threw",
-                  {{"trace_id", req.trace_id}, {"span_id", req.span_id}, {"method", req.method},
-                   {"path", req.path}, {"error", "an exception not derived from std::exception"}});
-    }
+    LogHandlerFailure(req, "an exception not derived from std::exception");
   }
   return HttpResponse::Error(500, "internal",
                              "internal error; report trace id " + req.trace_id + " to the operator");
+}
+
+void HttpServer::Impl::LogHandlerFailure(const HttpRequest& req, std::string_view what) {
+  if (logger == nullptr) return;
+  logger->Log(LogLevel::kError, "handler threw",
+              {{"trace_id", req.trace_id}, {"span_id", req.span_id}, {"method", req.method},
+               {"path", req.path}, {"error", what}});
 }
 
 BeastResponse HttpServer::Impl::Complete(HttpRequest& req, HttpResponse response, TimePoint start) {

@@ -317,6 +317,16 @@ TEST_F(HttpServerTest, HandlerExceptionIs500AndTheServerKeepsServing) {
   EXPECT_TRUE(logged) << log_.str();
 }
 
+TEST_F(HttpServerTest, ThrowingMetricsCollectorIs500NotACrash) {
+  metrics_.AddCollector([](MetricsWriter&) { throw std::runtime_error("store unavailable"); });
+  StartServer([](HttpRequest&) { return HttpResponse::Json(200, {}); });
+  HttpTestClient client(server_->port());
+  auto scrape = client.Request("GET", "/metrics");
+  EXPECT_EQ(scrape.status, 500);
+  EXPECT_EQ(nurt::Json::parse(scrape.body)["error"]["code"], "internal");
+  EXPECT_EQ(client.Request("GET", "/healthz").status, 200);
+}
+
 TEST_F(HttpServerTest, AccessLogAndDurationUseTheInjectedClock) {
   StartServer([this](HttpRequest& req) {
     clock_.Advance(1500ms);

@@ -142,12 +142,15 @@ TEST_F(SqliteStoreTest, FreshDatabaseIsMarkedMigratedAndInWalMode) {
   RawDb db(path());
   EXPECT_EQ(db.Query("PRAGMA journal_mode"), "wal");
   EXPECT_EQ(db.Query("PRAGMA application_id"), std::to_string(sqlite::kApplicationId));
-  EXPECT_EQ(db.Query("SELECT group_concat(version) FROM schema_migrations"),
-            std::to_string(sqlite::LatestSchemaVersion()));
+  std::string known;
+  for (const auto& m : sqlite::Migrations()) known += (known.empty() ? "" : ",") + std::to_string(m.version);
+  EXPECT_EQ(db.Query("SELECT group_concat(version) FROM (SELECT version FROM schema_migrations "
+                     "ORDER BY version)"),
+            known);
   EXPECT_EQ(db.Query("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN "
                      "('definitions', 'instances', 'instance_states', 'events', 'transitions', "
-                     "'outbox', 'idempotency', 'schema_migrations')"),
-            "8");
+                     "'outbox', 'idempotency', 'tasks', 'schema_migrations')"),
+            "9");
   // Every nurt table carries org_id.
   EXPECT_EQ(db.Query("SELECT group_concat(m.name) FROM sqlite_master m WHERE m.type = 'table' AND "
                      "m.name NOT IN ('schema_migrations') AND m.name NOT LIKE 'sqlite_%' AND NOT "
@@ -174,6 +177,39 @@ TEST_F(SqliteStoreTest, NewerSchemaThanTheBinaryIsDataLossWithAdvice) {
   // And the refusal changed nothing: the row is still there, nothing was "downgraded".
   RawDb db(path());
   EXPECT_EQ(db.Query("SELECT max(version) FROM schema_migrations"), std::to_string(future));
+}
+
+// Migrations are applied by membership, not by "above the highest applied": another branch adds
+// migration 2 after this one shipped 3, and a database that has 1 and 3 must still get 2.
+TEST_F(SqliteStoreTest, MigrationsMissingBelowTheHighestAppliedAreAppliedInOrder) {
+  ASSERT_TRUE(Open().ok());
+  {
+    // As if written by a binary that did not know migration 3 (nor anything above it).
+    RawDb db(path());
+    ASSERT_EQ(db.Query("DROP TABLE tasks"), "");
+    ASSERT_EQ(db.Query("DELETE FROM schema_migrations WHERE version = 3"), "");
+  }
+  ASSERT_TRUE(Open().ok());
+  RawDb db(path());
+  EXPECT_EQ(db.Query("SELECT count(*) FROM sqlite_master WHERE name = 'tasks'"), "1");
+  EXPECT_EQ(db.Query("SELECT name FROM schema_migrations WHERE version = 3"), "human tasks");
+  EXPECT_EQ(db.Query("SELECT count(*) FROM schema_migrations"), std::to_string(sqlite::Migrations().size()));
+}
+
+TEST_F(SqliteStoreTest, AnAppliedMigrationThisBinaryDoesNotKnowIsDataLoss) {
+  ASSERT_TRUE(Open().ok());
+  const std::int64_t unknown = 0;  // below the latest, so only the membership check can catch it
+  {
+    RawDb db(path());
+    ASSERT_EQ(db.Query("INSERT INTO schema_migrations VALUES (" + std::to_string(unknown) +
+                       ", 'from another build', 0)"),
+              "");
+  }
+  auto opened = Open();
+  ASSERT_FALSE(opened.ok());
+  EXPECT_EQ(opened.status().code(), StatusCode::kDataLoss) << opened.status();
+  EXPECT_NE(opened.status().message().find("migration " + std::to_string(unknown)), std::string::npos)
+      << opened.status();
 }
 
 TEST_F(SqliteStoreTest, ForeignSqliteFileIsDataLoss) {
@@ -285,7 +321,10 @@ TEST_F(SqliteStoreTest, ReadQueriesUseIndexesAndNeedNoSort) {
   for (const char* sql : {kGetInstance, kSelectVersionAndState, kListInstancesByState,
                           kListInstancesByMachine, kListInstancesByRunStatus, kListInstancesAll,
                           kFindIdempotency, kListEvents, kListTransitions, kGetLatestDefinition,
-                          kListDefinitions, kListPendingOutbox, kOutboxStatus, kDefinitionHash}) {
+                          kListDefinitions, kListPendingOutbox, kOutboxStatus, kDefinitionHash,
+                          kGetTask, kListTasksByInstance, kListActiveTasksByUser,
+                          kListActiveTasksByRole, kListActiveTasks, kListTasksByStatus,
+                          kListTasksAll}) {
     const std::string plan = db.Query(std::string("EXPLAIN QUERY PLAN ") + sql);
     SCOPED_TRACE(std::string(sql) + "\n" + plan);
     EXPECT_EQ(plan.find("ERROR"), std::string::npos);

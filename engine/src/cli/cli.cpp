@@ -1,5 +1,7 @@
 #include "nurt/cli/cli.hpp"
 
+#include "cli/tasks_command.hpp"
+
 #include <cstdint>
 #include <cstdlib>
 #include <exception>
@@ -48,7 +50,7 @@ Commands:
   ls [--machine M] [--state S] [--status S] [--after ID] [--limit N]
                                         list instances
   replay ID [--until SEQ]               rebuild the state from the event log (at any point)
-
+%TASKS%
 Global options (before or after the command):
   --db PATH        SQLite store (env NURT_DB; default ./nurt.db)
   --org ORG        tenant (env NURT_ORG; default "default")
@@ -57,17 +59,26 @@ Global options (before or after the command):
   --json           machine-readable output
 )";
 
+// kUsage with the `tasks` commands in place of %TASKS%.
+std::string UsageText() {
+  std::string text = kUsage;
+  text.replace(text.find("%TASKS%"), 7, TasksUsage());
+  return text;
+}
+
 struct Args {
   std::string command;
   std::vector<std::string> positional;
   std::map<std::string, std::string> options;
   std::set<std::string> flags;
+  std::vector<std::string> checks;  // every --check (repeatable)
 };
 
 const std::set<std::string> kValueOptions = {"--db",   "--org",     "--path",  "--actor", "--data",
                                              "--id",   "--key",     "--version", "--format",
                                              "--machine", "--state", "--status", "--after", "--limit",
-                                             "--until"};
+                                             "--until", "--role", "--user", "--instance",
+                                             "--decision", "--check"};
 const std::set<std::string> kFlagOptions = {"--json", "--help", "-h"};
 
 std::optional<std::string> ParseArgs(const std::vector<std::string>& raw, Args* args) {
@@ -87,6 +98,7 @@ std::optional<std::string> ParseArgs(const std::vector<std::string>& raw, Args* 
           if (i + 1 >= raw.size()) return "option " + name + " needs a value";
           value = raw[++i];
         }
+        if (name == "--check") args->checks.push_back(value);
         args->options[name] = value;
       } else {
         return "unknown option " + name;
@@ -152,7 +164,8 @@ class Cli {
     if (c == "history") return WithEngine([this] { return History(); });
     if (c == "ls") return WithEngine([this] { return List(); });
     if (c == "replay") return WithEngine([this] { return Replay(); });
-    err_ << "nurt: unknown command '" << c << "'\n\n" << kUsage;
+    if (c == "tasks") return WithEngine([this] { return Tasks(); });
+    err_ << "nurt: unknown command '" << c << "'\n\n" << UsageText();
     return 2;
   }
 
@@ -175,8 +188,18 @@ class Cli {
   }
 
   int Usage(const std::string& what) {
-    err_ << "nurt " << args_.command << ": " << what << "\n\n" << kUsage;
+    err_ << "nurt " << args_.command << ": " << what << "\n\n" << UsageText();
     return 2;
+  }
+
+  int Tasks() {
+    TasksCommand c{engine_.get(), org_, actor_, json_, args_.positional, args_.options, args_.checks,
+                   [this](const Status& st) { return Fail(st); },
+                   [this](const std::string& what) { return Usage(what); },
+                   [this](const engine::Outcome& o, const std::string& verb) {
+                     return PrintOutcome(o, verb.c_str());
+                   }};
+    return RunTasksCommand(c, out_);
   }
 
   Result<Json> DataOption() {
@@ -564,12 +587,12 @@ int RunCli(const std::vector<std::string>& raw, const CliEnvironment& env, std::
            std::ostream& err) {
   Args args;
   if (auto problem = ParseArgs(raw, &args)) {
-    err << "nurt: " << *problem << "\n\n" << kUsage;
+    err << "nurt: " << *problem << "\n\n" << UsageText();
     return 2;
   }
   if (args.flags.count("--help") || args.flags.count("-h") || args.command.empty() ||
       args.command == "help") {
-    out << kUsage;
+    out << UsageText();
     return args.command.empty() && !args.flags.count("--help") && !args.flags.count("-h") ? 2 : 0;
   }
   return Cli(std::move(args), env, out, err).Run();

@@ -158,12 +158,13 @@ std::vector<store::TaskRecord> TaskTracker::Track(const dsl::Definition& d,
     config = to;
   }
   move_to(Configuration(d, commit->instance.state), accepted);
-  if (commit->instance.run_status == "completed") {
+  // An instance that stops running (completed; cancelled or failed by later commits) leaves no task
+  // open: nobody could complete it.
+  const std::string& run_status = commit->instance.run_status;
+  if (run_status == "completed" || run_status == "cancelled" || run_status == "failed") {
     std::vector<StateIndex> remaining;
     for (const auto& [s, a] : active) remaining.push_back(s);
-    for (StateIndex s : remaining) {
-      close(s, "instance completed on event " + accepted);
-    }
+    for (StateIndex s : remaining) close(s, "instance " + run_status + " on event " + accepted);
   }
 
   std::vector<store::TaskRecord> after = untracked;

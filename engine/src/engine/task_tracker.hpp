@@ -8,7 +8,8 @@
 // before and after), so a state left and re-entered within one macrostep (a self-transition) gets a
 // new task, and a task opened and left within the same macrostep is never written: nobody could
 // have seen it. The task being completed by the commit itself (Engine::CompleteTask) is skipped: its
-// completion closure is added by the caller. When the instance completes, its remaining tasks close.
+// completion closure is added by the caller. When the instance stops running (completed, cancelled,
+// failed), its remaining tasks close.
 //
 // Pure: no IO, no clock; ids come from the injected generator. Thread-safety: const methods only; the
 // IdGenerator must be thread-safe (env::IdGenerator is).

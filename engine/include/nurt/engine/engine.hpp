@@ -3,7 +3,8 @@
 //
 //   Accept(org, instance, event, key) -> load snapshot + definition -> Interpreter::Step (pure)
 //                                      -> Store::Commit (one transaction: event, transitions,
-//                                         snapshot+version, outbox, idempotency record)
+//                                         snapshot+version, outbox, human tasks opened/closed,
+//                                         idempotency record)
 //
 // Durability: a call returns OK only after its commit is durable. Idempotency: a repeated key for the
 // same instance returns the original Outcome (with `replayed = true`) and writes nothing; the same key

@@ -5,6 +5,9 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <functional>
+#include <optional>
+#include <utility>
 
 #include "engine_harness.hpp"
 #include "nurt/dsl/loader.hpp"
@@ -39,7 +42,9 @@ states:
         reject: offer.rejected
         revise: offer.revise
     on:
-      offer.approved: accepted
+      offer.approved:
+        target: accepted
+        guard: "event.data.amount < 1000000"
       offer.rejected: rejected
       offer.revise: review
       offer.withdrawn: withdrawn
@@ -77,6 +82,69 @@ states:
       done.state.work: finished
   finished: { type: final }
 )YAML";
+
+// A store decorator that lets another writer commit first, once: a deterministic lost race.
+class RaceBeforeCommit final : public store::Store {
+ public:
+  RaceBeforeCommit(store::Store* inner, std::function<void()> race) : inner_(inner), race_(std::move(race)) {}
+  Status Commit(const store::CommitRequest& r) override {
+    if (race_) std::exchange(race_, nullptr)();
+    return inner_->Commit(r);
+  }
+  Status CommitBatch(const std::vector<store::CommitRequest>& r, std::vector<Status>* s) override {
+    return inner_->CommitBatch(r, s);
+  }
+  Result<store::InstanceRecord> GetInstance(const std::string& o, const std::string& i) override {
+    return inner_->GetInstance(o, i);
+  }
+  Result<std::vector<store::InstanceRecord>> ListInstances(const std::string& o,
+                                                           const store::InstanceFilter& f) override {
+    return inner_->ListInstances(o, f);
+  }
+  Result<std::optional<store::IdempotencyRecord>> FindIdempotency(const std::string& o, const std::string& i,
+                                                                  const std::string& k) override {
+    return inner_->FindIdempotency(o, i, k);
+  }
+  Result<std::vector<store::EventEnvelope>> ListEvents(const std::string& o, const std::string& i,
+                                                       std::int64_t a, std::int64_t u) override {
+    return inner_->ListEvents(o, i, a, u);
+  }
+  Result<std::vector<store::TransitionRecord>> ListTransitions(const std::string& o,
+                                                               const std::string& i) override {
+    return inner_->ListTransitions(o, i);
+  }
+  Status PutDefinition(const store::DefinitionRecord& d) override { return inner_->PutDefinition(d); }
+  Result<store::DefinitionRecord> GetDefinition(const std::string& o, const std::string& n,
+                                                std::int64_t v) override {
+    return inner_->GetDefinition(o, n, v);
+  }
+  Result<std::vector<store::DefinitionRecord>> ListDefinitions(const std::string& o) override {
+    return inner_->ListDefinitions(o);
+  }
+  Result<std::vector<store::OutboxItem>> ListPendingOutbox(const std::vector<std::string>& k, int l) override {
+    return inner_->ListPendingOutbox(k, l);
+  }
+  Status CompleteOutbox(const std::string& o, const std::string& i, const std::string& s,
+                        const Json& r) override {
+    return inner_->CompleteOutbox(o, i, s, r);
+  }
+  Result<store::TaskRecord> GetTask(const std::string& o, const std::string& i) override {
+    return inner_->GetTask(o, i);
+  }
+  Result<std::vector<store::TaskRecord>> ListTasks(const std::string& o, const store::TaskFilter& f) override {
+    return inner_->ListTasks(o, f);
+  }
+  Status ClaimTask(const std::string& o, const std::string& i, const std::string& u, TimePoint now) override {
+    return inner_->ClaimTask(o, i, u, now);
+  }
+  Status ReleaseTask(const std::string& o, const std::string& i, const std::string& u) override {
+    return inner_->ReleaseTask(o, i, u);
+  }
+
+ private:
+  store::Store* inner_;
+  std::function<void()> race_;
+};
 
 class TaskTrackerTest : public ::testing::Test {
  protected:
@@ -346,6 +414,33 @@ TEST_F(TaskTrackerTest, ATaskWhoseStateWasLeftCannotBeCompleted) {
   EXPECT_TRUE(st.IsFailedPrecondition()) << st;
   EXPECT_NE(st.message().find("state review left on event offer.withdrawn"), std::string::npos) << st;
   EXPECT_EQ(Version("o-1"), 2);
+}
+
+TEST_F(TaskTrackerTest, ADecisionWhoseEventIsNotTakenIsRefusedAndChangesNothing) {
+  Start("offer", "o-1");
+  const std::string task = OnlyActiveTask("o-1").id;
+  Status st = engine_->CompleteTask(Completion(task, "approve", Json{{"amount", 2000000}})).status();
+  EXPECT_TRUE(st.IsFailedPrecondition()) << st;
+  EXPECT_NE(st.message().find("completing task '" + task + "'"), std::string::npos) << st;
+  EXPECT_EQ(Version("o-1"), 1);
+  EXPECT_EQ(engine_->GetTask(kOrg, task)->status, "open");
+}
+
+TEST_F(TaskTrackerTest, ACompletionThatLosesARaceToLeavingTheStateIsRefusedAndChangesNothing) {
+  Start("offer", "o-1");
+  const std::string task = OnlyActiveTask("o-1").id;
+  RaceBeforeCommit racing(store_.get(), [&] { ASSERT_TRUE(Send("o-1", "offer.withdrawn").ok()); });
+  EngineOptions eo;
+  eo.store = &racing;
+  eo.clock = &clock_;
+  auto other = NewEngine(eo);
+  ASSERT_TRUE(other.ok()) << other.status();
+  Status st = (*other)->CompleteTask(Completion(task, "approve", Json{{"amount", 1}})).status();
+  EXPECT_TRUE(st.IsFailedPrecondition()) << st;
+  EXPECT_NE(st.message().find("state review left on event offer.withdrawn"), std::string::npos) << st;
+  EXPECT_EQ(Version("o-1"), 2) << "only the withdrawal was committed";
+  EXPECT_EQ(store_->GetInstance(kOrg, "o-1")->state, std::vector<std::string>{"withdrawn"});
+  EXPECT_EQ(engine_->GetTask(kOrg, task)->status, "closed");
 }
 
 TEST_F(TaskTrackerTest, EachParallelRegionHasItsOwnTask) {

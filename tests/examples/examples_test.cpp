@@ -277,6 +277,56 @@ TEST_F(ExamplesTest, LeadOutsideTheServiceAreaOrBelowTheMinimumIsLostWithTheReas
   ExpectReplayEqualsSnapshots();
 }
 
+TEST_F(ExamplesTest, LeadIsQualifiedByTheCoordinatorThroughItsTask) {
+  Start("lead", AnnaNowak(), "lead-t");
+  store::TaskFilter inbox;
+  inbox.status = "open";
+  inbox.assignee_role = "coordinator";
+  auto tasks = engine_->ListTasks(kOrg, inbox);
+  ASSERT_TRUE(tasks.ok()) << tasks.status();
+  ASSERT_EQ(tasks->size(), 1u);
+  const store::TaskRecord task = tasks->front();
+  EXPECT_EQ(task.title, "Qualify the lead");
+  EXPECT_EQ(task.state, "new");
+  EXPECT_EQ(task.due_at, clock_.Now() + std::chrono::hours(48));
+
+  ASSERT_TRUE(engine_->ClaimTask(kOrg, task.id, "user:piotr").ok());
+  engine::CompleteTaskRequest req;
+  req.org_id = kOrg;
+  req.task_id = task.id;
+  req.decision = "qualify";
+  req.data = Json{{"budget_grosze", "45 000 zł"}, {"roof_area_m2", 48}};
+  req.actor = "user:piotr";
+  auto bad = engine_->CompleteTask(req);
+  ASSERT_TRUE(bad.status().IsInvalidArgument()) << bad.status();
+  EXPECT_EQ(bad.status().message(),
+            "/data/budget_grosze: expected a whole number, got \"45 000 zł\"\n"
+            "/data/region: required field 'Voivodeship' is missing");
+
+  req.data = GoodQualification();
+  req.checklist_done = {"Called the prospect"};
+  auto done = engine_->CompleteTask(req);
+  ASSERT_TRUE(done.ok()) << done.status();
+  EXPECT_EQ(done->state, Strings({"qualified"}));
+  EXPECT_EQ(done->context["qualified_by"], "user:piotr");
+  EXPECT_EQ(done->context["score"], 66);
+  auto closed = engine_->GetTask(kOrg, task.id);
+  EXPECT_EQ(closed->status, "completed");
+  EXPECT_EQ(closed->decision, "qualify");
+  EXPECT_TRUE(engine_->ListTasks(kOrg, inbox)->empty());
+
+  // Dropping a lead also ends its qualification task (the `drop` decision is handled by `open`).
+  Start("lead", AnnaNowak(), "lead-u");
+  ASSERT_TRUE(Send("lead-u", "drop", Json{{"reason", "no roof"}}).run_status == "completed");
+  store::TaskFilter of_u;
+  of_u.instance_id = "lead-u";
+  auto ended = engine_->ListTasks(kOrg, of_u);
+  ASSERT_EQ(ended->size(), 1u);
+  EXPECT_EQ(ended->front().status, "closed");
+  EXPECT_EQ(ended->front().close_reason, "state new left on event drop");
+  ExpectReplayEqualsSnapshots();
+}
+
 TEST_F(ExamplesTest, LeadRefusesEventsItDoesNotAcceptAndDataItCannotQualify) {
   Start("lead", AnnaNowak(), "lead-2");
 

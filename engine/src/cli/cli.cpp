@@ -1,5 +1,7 @@
 #include "nurt/cli/cli.hpp"
 
+#include "cli/tasks_command.hpp"
+
 #include <cstdint>
 #include <cstdlib>
 #include <exception>
@@ -66,8 +68,8 @@ Global options (before or after the command):
 
 // Assembled on first use, so the other files' usage texts are certainly initialised.
 const std::string& UsageText() {
-  static const std::string text = std::string(kUsageHead) + "\n" + internal::AdminUsage() + "\nAPI keys:\n" +
-                                  kKeysUsage + kUsageTail;
+  static const std::string text = std::string(kUsageHead) + TasksUsage() + "\n" + internal::AdminUsage() +
+                                  "\nAPI keys:\n" + kKeysUsage + kUsageTail;
   return text;
 }
 
@@ -78,6 +80,7 @@ struct Args {
   std::map<std::string, std::vector<std::string>> all_values;  // every value (--scope repeats)
   std::set<std::string> flags;
   std::vector<std::string> where;  // --where, repeatable
+  std::vector<std::string> checks;  // every --check (repeatable)
 };
 
 const std::set<std::string> kValueOptions = {"--db",   "--org",     "--path",  "--actor", "--data",
@@ -85,7 +88,7 @@ const std::set<std::string> kValueOptions = {"--db",   "--org",     "--path",  "
                                              "--machine", "--state", "--status", "--after", "--limit",
                                              "--until", "--name", "--scope", "--role", "--tier",
                                              "--expires", "--reason", "--secret-file", "--where",
-                                             "--patch"};
+                                             "--patch", "--user", "--instance", "--decision", "--check"};
 const std::set<std::string> kFlagOptions = {"--json", "--help", "-h"};
 
 std::optional<std::string> ParseArgs(const std::vector<std::string>& raw, Args* args) {
@@ -105,6 +108,7 @@ std::optional<std::string> ParseArgs(const std::vector<std::string>& raw, Args* 
           if (i + 1 >= raw.size()) return "option " + name + " needs a value";
           value = raw[++i];
         }
+        if (name == "--check") args->checks.push_back(value);
         args->options[name] = value;
         args->all_values[name].push_back(value);
         if (name == "--where") args->where.push_back(value);
@@ -175,6 +179,7 @@ class Cli {
     if (c == "replay") return WithEngine([this] { return Replay(); });
     if (c == "keys") return Keys();
     if (internal::IsAdminCommand(c)) return AdminCommand();
+    if (c == "tasks") return WithEngine([this] { return Tasks(); });
     err_ << "nurt: unknown command '" << c << "'\n\n" << UsageText();
     return 2;
   }
@@ -200,6 +205,16 @@ class Cli {
   int Usage(const std::string& what) {
     err_ << "nurt " << args_.command << ": " << what << "\n\n" << UsageText();
     return 2;
+  }
+
+  int Tasks() {
+    TasksCommand c{engine_.get(), org_, actor_, json_, args_.positional, args_.options, args_.checks,
+                   [this](const Status& st) { return Fail(st); },
+                   [this](const std::string& what) { return Usage(what); },
+                   [this](const engine::Outcome& o, const std::string& verb) {
+                     return PrintOutcome(o, verb.c_str());
+                   }};
+    return RunTasksCommand(c, out_);
   }
 
   Result<Json> DataOption() {

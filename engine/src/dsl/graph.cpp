@@ -3,7 +3,8 @@
 // Both formats show the nesting: compound states are boxes around their children, a parallel state's
 // regions sit side by side (Mermaid `--` separators; dot: a dashed cluster), `[*]` / a dot marks each
 // initial child, final states end in `[*]` (Mermaid) or are double circles (dot). A transition's label is
-// its event (none for `always`), then its guard in brackets, shortened.
+// its event (none for `always`), then its guard in brackets, shortened. A state with a human task shows
+// "task: <title>" (Mermaid: the state's description line; dot: a second line of its label).
 
 #include "nurt/dsl/graph.hpp"
 
@@ -41,6 +42,10 @@ std::string Shorten(const std::string& s, std::size_t max) {
   std::size_t cut = max;
   while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;  // keep UTF-8 whole
   return s.substr(0, cut) + "…";
+}
+
+std::string TaskLabel(const StateSpec& s) {
+  return s.task ? "task: " + Shorten(OneLine(s.task->title), kGuardChars) : std::string();
 }
 
 std::string Label(const TransitionSpec& t) {
@@ -147,6 +152,7 @@ class Mermaid {
       Body(s, indent + 1);
       Line(indent, "}");
     }
+    if (spec.task) Line(indent, Id(s) + Text(TaskLabel(spec)));
   }
 
   void Body(StateIndex s, int indent) {
@@ -237,13 +243,14 @@ class Dot {
   void State(StateIndex s, int indent) {
     const StateSpec& spec = d_.state(s);
     if (!IsCluster(s)) {
-      std::string attrs = "label=" + DotQuote(spec.id);
+      std::string attrs = "label=" + DotQuote(spec.task ? spec.id + "\n" + TaskLabel(spec) : spec.id);
       if (spec.kind == StateKind::kFinal) attrs += ", shape=doublecircle, style=solid";
       Line(indent, DotQuote(spec.id) + " [" + attrs + "];");
       return;
     }
     Line(indent, "subgraph " + Cluster(spec.id) + " {");
-    Line(indent + 1, "label=" + DotQuote(spec.kind == StateKind::kParallel ? spec.id + " (parallel)" : spec.id) + ";");
+    Line(indent + 1, "label=" + DotQuote((spec.kind == StateKind::kParallel ? spec.id + " (parallel)" : spec.id) +
+                                         (spec.task ? "\n" + TaskLabel(spec) : std::string())) + ";");
     Line(indent + 1, spec.kind == StateKind::kParallel ? "style=\"rounded,dashed\";" : "style=rounded;");
     Line(indent + 1, DotQuote(spec.id) + " [shape=point, style=invis, width=0.01, label=\"\"];");
     Body(s, indent + 1);

@@ -30,7 +30,12 @@ const std::vector<std::string> kTopKeys = {"apiVersion", "kind",    "name",   "v
                                            "description", "context", "initial", "states"};
 const std::vector<std::string> kContextKeys = {"initial", "schema"};
 const std::vector<std::string> kStateKeys = {"type",  "description", "initial", "states", "entry",
-                                             "exit",  "on",          "always",  "output"};
+                                             "exit",  "on",          "always",  "output",
+                                             "task"};
+const std::vector<std::string> kTaskKeys = {"title",     "description", "assignee", "form",
+                                            "checklist", "due",         "decisions"};
+const std::vector<std::string> kAssigneeKeys = {"role", "user"};
+const std::vector<std::string> kFieldKeys = {"name", "type", "required", "label", "options"};
 const std::vector<std::string> kStateTypes = {"atomic", "compound", "parallel", "final"};
 const std::vector<std::string> kTransitionKeys = {"target", "guard", "actions", "type"};
 const std::vector<std::string> kTransitionTypes = {"external", "internal"};
@@ -54,6 +59,11 @@ const std::regex& EventDescriptorPattern() {
 // An event that is raised: dot-separated tokens.
 const std::regex& EventNamePattern() {
   static const std::regex re("[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*");
+  return re;
+}
+// A task form field or decision name.
+const std::regex& IdentifierPattern() {
+  static const std::regex re("[A-Za-z_][A-Za-z0-9_]*");
   return re;
 }
 const std::regex& AssignPathPattern() {
@@ -117,6 +127,10 @@ class Loader {
   void ParseChildStates(const Entry& e, StateIndex parent);
   void ParseState(const Entry& e, StateIndex parent, std::int32_t depth);
   void ParseOn(const Entry& e, StateIndex s);
+  void ParseTask(const Entry& e, StateIndex s);
+  void ParseTaskAssignee(const Entry& e, const std::string& where, TaskSpec* task);
+  void ParseTaskForm(const Entry& e, const std::string& where, TaskSpec* task);
+  void ParseTaskDecisions(const Entry& e, StateIndex s, const std::string& where, TaskSpec* task);
   void ParseTransitions(const Entry& e, StateIndex s, const std::string& event);
   void ParseTransitionMap(const YAML::Node& map, StateIndex s, const std::string& event,
                           const SourceLocation& at, const std::string& where);
@@ -548,6 +562,19 @@ void Loader::ParseState(const Entry& e, StateIndex parent, std::int32_t depth) {
       } else {
         s.output = std::move(value);
       }
+    } else if (x.key == "task") {
+      if (kind == StateKind::kFinal || kind == StateKind::kParallel) {
+        diag_.Error(x.key_at, "task-not-allowed",
+                    std::string(kind == StateKind::kFinal ? "final " : "parallel ") + where +
+                        " cannot have a 'task': " +
+                        (kind == StateKind::kFinal
+                             ? "nothing happens after a final state is entered, so the task could "
+                               "never be completed"
+                             : "its regions run at once, so whose work would it be?") +
+                        "; put the task on an atomic or compound state (for a parallel state: on one "
+                        "of its regions)");
+      }
+      ParseTask(x, index);
     } else {
       UnknownKey(x, where, kStateKeys);
     }
@@ -569,6 +596,240 @@ void Loader::ParseState(const Entry& e, StateIndex parent, std::int32_t depth) {
 
 // ---------------------------------------------------------------------------------------------------
 // Transitions
+
+// ---------------------------------------------------------------------------------------------------
+// Human tasks (`task:`)
+
+void Loader::ParseTask(const Entry& e, StateIndex s) {
+  const std::string where = "'task' of " + StateWhere(s);
+  if (!e.value.IsMap()) {
+    WrongType(ValueAt(e), where, "a map (title, assignee, decisions, …)", e.value);
+    return;
+  }
+  TaskSpec task;
+  task.location = e.key_at;
+  std::set<std::string> present;
+  for (const Entry& x : Entries(e.value)) {
+    present.insert(x.key);
+    if (x.key == "title") {
+      if (ReadText(x, "'title' of " + where, &task.title) && task.title.empty()) {
+        diag_.Error(ValueAt(x), "bad-value", "'title' of " + where + " is empty; say what the person must do");
+      }
+    } else if (x.key == "description") {
+      ReadText(x, "'description' of " + where, &task.description);
+    } else if (x.key == "assignee") {
+      ParseTaskAssignee(x, where, &task);
+    } else if (x.key == "form") {
+      ParseTaskForm(x, where, &task);
+    } else if (x.key == "checklist") {
+      if (!x.value.IsSequence()) {
+        WrongType(ValueAt(x), "'checklist' of " + where, "a list of items (text)", x.value);
+        continue;
+      }
+      for (const auto& item : x.value) {
+        if (!IsText(item)) {
+          WrongType(At(item), "an item of the 'checklist' of " + where, "text", item);
+          continue;
+        }
+        task.checklist.push_back(item.Scalar());
+      }
+    } else if (x.key == "due") {
+      std::string due;
+      if (!ReadText(x, "'due' of " + where, &due)) continue;
+      auto ms = ParseDurationMillis(due);
+      if (!ms.ok()) {
+        diag_.Error(ValueAt(x), "bad-duration", "'due' of " + where + ": " + ms.status().message());
+        continue;
+      }
+      task.due = due;
+      task.due_ms = *ms;
+    } else if (x.key == "decisions") {
+      ParseTaskDecisions(x, s, where, &task);
+    } else {
+      UnknownKey(x, where, kTaskKeys);
+    }
+  }
+  if (!present.count("title")) {
+    diag_.Error(e.key_at, "missing-key",
+                where + " has no 'title' (required); say what the person must do, e.g. title: Review "
+                        "the offer");
+  }
+  if (!present.count("decisions")) {
+    diag_.Error(e.key_at, "missing-key",
+                where + " has no 'decisions' (required): map each decision to the event it raises, e.g. "
+                        "decisions: {approve: offer.approved}");
+  }
+  state(s).task = std::move(task);
+}
+
+void Loader::ParseTaskAssignee(const Entry& e, const std::string& where, TaskSpec* task) {
+  const std::string what = "'assignee' of " + where;
+  if (!e.value.IsMap()) {
+    WrongType(ValueAt(e), what, "a map with either 'role' or 'user'", e.value);
+    return;
+  }
+  int given = 0;
+  for (const Entry& a : Entries(e.value)) {
+    if (a.key == "role") {
+      ++given;
+      std::string role;
+      if (!ReadText(a, "'role' of " + what, &role)) continue;
+      const auto& roles = KnownRoles();
+      if (std::find(roles.begin(), roles.end(), role) == roles.end()) {
+        const std::string hint = DidYouMean(role, roles);
+        diag_.Error(ValueAt(a), "unknown-role",
+                    "unknown role " + Quote(role) + " in " + what +
+                        (hint.empty() ? "" : hint) + " (known roles: " + Join(roles) + ")");
+        continue;
+      }
+      task->assignee_role = role;
+    } else if (a.key == "user") {
+      ++given;
+      std::string user;
+      if (!ReadText(a, "'user' of " + what, &user)) continue;
+      if (user.empty()) {
+        diag_.Error(ValueAt(a), "bad-value", "'user' of " + what + " is empty; give the person's login");
+        continue;
+      }
+      task->assignee_user = user;
+    } else {
+      UnknownKey(a, what, kAssigneeKeys);
+    }
+  }
+  if (given != 1) {
+    diag_.Error(e.key_at, "bad-assignee",
+                what + (given == 0 ? " names nobody" : " names both a role and a user") +
+                    "; give exactly one: {role: coordinator} or {user: anna@firma.pl}");
+  }
+}
+
+void Loader::ParseTaskForm(const Entry& e, const std::string& where, TaskSpec* task) {
+  const std::string what = "'form' of " + where;
+  if (!e.value.IsSequence()) {
+    WrongType(ValueAt(e), what, "a list of fields ({name, type, required, label, options})", e.value);
+    return;
+  }
+  for (const auto& item : e.value) {
+    if (!item.IsMap()) {
+      WrongType(At(item), "a field of the " + what, "a map {name, type, …}", item);
+      continue;
+    }
+    TaskFieldSpec field;
+    field.location = At(item);
+    bool has_name = false;
+    bool has_type = false;
+    const Entry* options = nullptr;
+    const std::vector<Entry> entries = Entries(item);
+    for (const Entry& f : entries) {
+      if (f.key == "name") {
+        has_name = true;
+        if (!ReadText(f, "'name' of a field of the " + what, &field.name)) continue;
+        if (!std::regex_match(field.name, IdentifierPattern())) {
+          diag_.Error(ValueAt(f), "bad-value",
+                      "field name " + Quote(field.name) + " in the " + what +
+                          " must start with a letter or '_' and use only letters, digits and '_'");
+        } else if (field.name == "task") {
+          diag_.Error(ValueAt(f), "bad-value",
+                      "field name 'task' in the " + what +
+                          " is reserved: the completion event carries the task itself under 'task'; "
+                          "rename the field");
+        }
+      } else if (f.key == "type") {
+        has_type = true;
+        if (!ReadText(f, "'type' of a field of the " + what, &field.type)) continue;
+        const auto& types = TaskFieldTypes();
+        if (std::find(types.begin(), types.end(), field.type) == types.end()) {
+          diag_.Error(ValueAt(f), "bad-value",
+                      "unknown field type " + Quote(field.type) + " in the " + what +
+                          DidYouMean(field.type, types) + " (allowed: " + Join(types) + ")");
+        }
+      } else if (f.key == "required") {
+        const bool is_bool = f.value.IsScalar() && ResolveScalar(f.value) == ScalarType::kBool;
+        if (!is_bool) {
+          WrongType(ValueAt(f), "'required' of a field of the " + what, "true or false", f.value);
+          continue;
+        }
+        field.required = ToJson(f.value).get<bool>();
+      } else if (f.key == "label") {
+        ReadText(f, "'label' of a field of the " + what, &field.label);
+      } else if (f.key == "options") {
+        options = &f;
+        if (!f.value.IsSequence() || f.value.size() == 0) {
+          WrongType(ValueAt(f), "'options' of a field of the " + what, "a non-empty list of values (text)",
+                    f.value);
+          continue;
+        }
+        for (const auto& o : f.value) {
+          if (!IsText(o)) {
+            WrongType(At(o), "an option of a field of the " + what, "text", o);
+            continue;
+          }
+          field.options.push_back(o.Scalar());
+        }
+      } else {
+        UnknownKey(f, "a field of the " + what, kFieldKeys);
+      }
+    }
+    const std::string field_name = field.name.empty() ? std::string("a field") : "field " + Quote(field.name);
+    if (!has_name) {
+      diag_.Error(field.location, "missing-key", "a field of the " + what + " has no 'name' (required)");
+    }
+    if (!has_type) {
+      diag_.Error(field.location, "missing-key",
+                  field_name + " of the " + what + " has no 'type' (required; one of " +
+                      Join(TaskFieldTypes()) + ")");
+    }
+    if (field.type == "enum" && options == nullptr) {
+      diag_.Error(field.location, "missing-key",
+                  field_name + " of the " + what + " is an enum but has no 'options'; list the values, "
+                                                   "e.g. options: [standard, premium]");
+    }
+    if (options != nullptr && has_type && field.type != "enum") {
+      diag_.Error(options->key_at, "bad-value",
+                  "'options' of " + field_name + " in the " + what + " only apply to type enum, not " +
+                      Quote(field.type) + "; remove them or make the field an enum");
+    }
+    for (const auto& other : task->form) {
+      if (!field.name.empty() && other.name == field.name) {
+        diag_.Error(field.location, "duplicate-field",
+                    "field " + Quote(field.name) + " appears twice in the " + what + " (first at line " +
+                        std::to_string(other.location.line) + "); rename or merge one of them");
+        break;
+      }
+    }
+    task->form.push_back(std::move(field));
+  }
+}
+
+void Loader::ParseTaskDecisions(const Entry& e, StateIndex s, const std::string& where, TaskSpec* task) {
+  const std::string what = "'decisions' of " + where;
+  if (!e.value.IsMap()) {
+    WrongType(ValueAt(e), what, "a map of decision → event, e.g. {approve: offer.approved}", e.value);
+    return;
+  }
+  const std::vector<Entry> entries = Entries(e.value);
+  if (entries.empty()) {
+    diag_.Error(ValueAt(e), "bad-value", what + " is empty; give at least one decision → event");
+    return;
+  }
+  for (const Entry& d : entries) {
+    if (!std::regex_match(d.key, IdentifierPattern())) {
+      diag_.Error(d.key_at, "bad-value",
+                  "decision " + Quote(d.key) + " in " + what +
+                      " must start with a letter or '_' and use only letters, digits and '_'");
+    }
+    std::string event;
+    if (!ReadText(d, "the event of decision " + Quote(d.key) + " in " + what, &event)) continue;
+    if (!std::regex_match(event, EventNamePattern())) {
+      diag_.Error(ValueAt(d), "bad-value",
+                  "event " + Quote(event) + " of decision " + Quote(d.key) + " in " + what +
+                      " is not an event name (dot-separated words, e.g. offer.approved)");
+      continue;
+    }
+    task->decisions.emplace_back(d.key, event);
+    model_.decisions.push_back(DecisionRef{s, d.key, event, ValueAt(d)});
+  }
+}
 
 void Loader::ParseOn(const Entry& e, StateIndex s) {
   if (!e.value.IsMap()) {
@@ -955,6 +1216,7 @@ LoadResult Loader::Run() {
     ResolveReferences(model_, diag_);
     CheckReachability(model_, diag_);
     CheckEmittedEvents(model_, diag_);
+    CheckTaskDecisions(model_, diag_);
     CheckContextSchema(model_, source_, diag_);
   } catch (const YAML::Exception& e) {
     diag_.Error(source_.At(e.mark), "yaml-syntax", "cannot read this YAML: " + e.msg);

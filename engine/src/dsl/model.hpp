@@ -60,11 +60,20 @@ struct EmitRef {
   SourceLocation location;
 };
 
+// A `task:` decision and the event it raises (checked by CheckTaskDecisions).
+struct DecisionRef {
+  StateIndex state = kNoState;
+  std::string decision;
+  std::string event;
+  SourceLocation location;  // the event as written
+};
+
 struct Model {
   Definition definition;
   std::vector<TargetRef> targets;
   std::vector<InitialRef> initials;
   std::vector<EmitRef> emits;
+  std::vector<DecisionRef> decisions;
   // `context.schema` / `context.initial` nodes when present and maps (checked by CheckContextSchema).
   YAML::Node context_schema;
   YAML::Node context_initial;
@@ -79,6 +88,10 @@ void ResolveReferences(Model& model, Diagnostics& diagnostics);
 // Machine-wide warnings on a resolved model: unreachable-state, unhandled-event.
 void CheckReachability(const Model& model, Diagnostics& diagnostics);
 void CheckEmittedEvents(const Model& model, Diagnostics& diagnostics);
+
+// unhandled-decision: every `task:` decision's event must be taken by a transition of the task's state
+// or of one of its ancestors, or completing the task with that decision could never succeed.
+void CheckTaskDecisions(const Model& model, Diagnostics& diagnostics);
 
 // bad-schema: `context.schema` must be a usable JSON Schema and `context.initial` must satisfy it (apart
 // from top-level `required` fields, which the data given at start may supply).

@@ -230,4 +230,33 @@ void CheckEmittedEvents(const Model& model, Diagnostics& diagnostics) {
   }
 }
 
+void CheckTaskDecisions(const Model& model, Diagnostics& diagnostics) {
+  const Definition& d = model.definition;
+  for (const DecisionRef& ref : model.decisions) {
+    const StateKind kind = d.state(ref.state).kind;
+    if (kind == StateKind::kFinal || kind == StateKind::kParallel) continue;  // task-not-allowed
+    std::vector<std::string> handled;
+    bool found = false;
+    for (StateIndex s = ref.state; s != kNoState && s != kRootState; s = d.state(s).parent) {
+      for (const auto& t : d.state(s).transitions) {
+        if (t.event.empty()) continue;
+        if (EventMatches(t.event, ref.event)) found = true;
+        handled.push_back(t.event);
+      }
+    }
+    if (found) continue;
+    std::string hint = DidYouMean(ref.event, handled);
+    if (hint.empty()) {
+      hint = handled.empty() ? "; the state and its ancestors handle no events at all"
+                             : "; the events handled there are: " + JoinIds(handled);
+    }
+    diagnostics.Error(ref.location, "unhandled-decision",
+                      "decision " + Quote(ref.decision) + " of the task of state " +
+                          Quote(d.state(ref.state).id) + " raises " + Quote(ref.event) +
+                          ", but no transition of that state or its ancestors takes it, so the task "
+                          "could never be completed with it; add `on: {" + ref.event +
+                          ": <target>}` to the state" + hint);
+  }
+}
+
 }  // namespace nurt::dsl::internal

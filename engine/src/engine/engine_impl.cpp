@@ -8,6 +8,8 @@
 
 #include "engine/admin_ops.hpp"
 #include "engine/context_schema.hpp"
+#include "engine/task_form.hpp"
+#include "engine/task_tracker.hpp"
 #include "nurt/dsl/loader.hpp"
 #include "nurt/engine/engine.hpp"
 #include "nurt/engine/run_status.hpp"
@@ -47,7 +49,8 @@ class EngineImpl final : public Engine {
         owned_ids_(std::move(owned_ids)),
         ids_(options.ids ? options.ids : owned_ids_.get()),
         max_retries_(options.max_conflict_retries),
-        lua_(std::move(lua)) {}
+        lua_(std::move(lua)),
+        tasks_(ids_) {}
 
   Status Publish(const std::string& org_id, const dsl::Definition& definition) override {
     store::DefinitionRecord rec;
@@ -111,6 +114,9 @@ class EngineImpl final : public Engine {
                                           req.trace_id, req.causation_id, key, now);
       store::CommitRequest commit;
       Outcome outcome = Commitable(*machine, req.org_id, id, 0, std::move(step).value(), env, &commit);
+      const std::vector<store::TaskRecord> no_tasks;
+      auto tracked = TrackTasks(*machine, {}, &no_tasks, "", &commit);
+      if (!tracked.ok()) return tracked.status();
       commit.idempotency = store::IdempotencyRecord{req.org_id, "", key, hash, outcome.ToJson(), now};
       Status st = store_->Commit(commit);
       if (st.ok()) return outcome;
@@ -148,6 +154,7 @@ class EngineImpl final : public Engine {
     results.reserve(requests.size());
     // Each request is stepped on the state the previous requests of the batch left its instance in.
     std::map<std::string, store::InstanceRecord> latest;
+    std::map<std::string, std::vector<store::TaskRecord>> latest_tasks;  // active tasks, same keys
     std::vector<store::CommitRequest> commits;
     std::vector<std::size_t> commit_of;  // commit index -> request index
     std::vector<Outcome> outcomes;
@@ -161,7 +168,10 @@ class EngineImpl final : public Engine {
         continue;
       }
       auto it = latest.find(req.org_id + '\n' + req.instance_id);
-      auto prepared = PrepareAccept(req, keys[i], it == latest.end() ? nullptr : &it->second);
+      auto tasks_it = latest_tasks.find(req.org_id + '\n' + req.instance_id);
+      auto prepared = PrepareAccept(req, keys[i], it == latest.end() ? nullptr : &it->second,
+                                    /*record_failure=*/false,
+                                    tasks_it == latest_tasks.end() ? nullptr : &tasks_it->second);
       if (!prepared.ok()) {
         results.emplace_back(prepared.status());
         continue;
@@ -171,6 +181,7 @@ class EngineImpl final : public Engine {
         continue;
       }
       latest[req.org_id + '\n' + req.instance_id] = prepared->commit.instance;
+      latest_tasks[req.org_id + '\n' + req.instance_id] = std::move(prepared->open_tasks_after);
       results.emplace_back(Status::Internal("pending"));
       commit_of.push_back(i);
       commits.push_back(std::move(prepared->commit));
@@ -346,6 +357,93 @@ class EngineImpl final : public Engine {
     return RunAdmin(AdminVerb::kRetry, req, Json{{"patch", context_patch}});
   }
 
+  // --- Human tasks -------------------------------------------------------------------------------
+
+  Result<store::TaskRecord> ClaimTask(const std::string& org_id, const std::string& task_id,
+                                      const std::string& user) override {
+    NURT_RETURN_IF_ERROR(store_->ClaimTask(org_id, task_id, user, clock_->Now()));
+    return store_->GetTask(org_id, task_id);
+  }
+
+  Result<store::TaskRecord> ReleaseTask(const std::string& org_id, const std::string& task_id,
+                                        const std::string& user) override {
+    NURT_RETURN_IF_ERROR(store_->ReleaseTask(org_id, task_id, user));
+    return store_->GetTask(org_id, task_id);
+  }
+
+  Result<std::vector<store::TaskRecord>> ListTasks(const std::string& org_id,
+                                                   const store::TaskFilter& filter) override {
+    return store_->ListTasks(org_id, filter);
+  }
+
+  Result<store::TaskRecord> GetTask(const std::string& org_id, const std::string& task_id) override {
+    return store_->GetTask(org_id, task_id);
+  }
+
+  Result<Outcome> CompleteTask(const CompleteTaskRequest& req) override {
+    if (req.org_id.empty()) return Status::InvalidArgument("org id is empty");
+    const std::string actor = ActorOrSystem(req.actor);
+    const std::string key = req.idempotency_key.empty() ? ids_->NewId() : req.idempotency_key;
+    for (int attempt = 0; attempt <= max_retries_; ++attempt) {
+      auto task = store_->GetTask(req.org_id, req.task_id);
+      if (!task.ok()) return task.status();
+      const std::string who = "task '" + task->id + "' (" + task->title + ", state '" + task->state +
+                              "' of instance '" + task->instance_id + "')";
+      if (!task->decisions.is_object() || !task->decisions.contains(req.decision)) {
+        std::string known;
+        for (auto it = task->decisions.begin(); it != task->decisions.end(); ++it) {
+          known += (known.empty() ? "" : ", ") + it.key();
+        }
+        return Status::InvalidArgument("/decision: " + who + " has no decision '" + req.decision +
+                                       "'; its decisions are: " + known);
+      }
+      if (!req.data.is_object()) return CheckTaskCompletion(*task, req.data, req.checklist_done);
+      EventRequest event;
+      event.org_id = req.org_id;
+      event.instance_id = task->instance_id;
+      event.event = task->decisions[req.decision].get<std::string>();
+      event.data = req.data;
+      event.data["task"] = Json{{"id", task->id}, {"decision", req.decision},
+                                {"checklist", req.checklist_done}};
+      event.idempotency_key = key;
+      event.actor = actor;
+      event.trace_id = req.trace_id;
+      // A retry of a completion that was committed finds the task completed: answer it first.
+      if (!req.idempotency_key.empty()) {
+        auto replay = Replayed(req.org_id, task->instance_id, key, AcceptHash(event));
+        if (!replay.ok() || replay->has_value()) return Unwrap(std::move(replay));
+      }
+      if (task->status == "completed" || task->status == "closed") {
+        return Status::FailedPrecondition(
+            who + " is already " + task->status +
+            (task->status == "completed" ? " (decision '" + task->decision + "' by '" + task->completed_by + "')"
+                                         : " (" + task->close_reason + ")") +
+            "; there is nothing left to complete");
+      }
+      if (task->status == "claimed" && task->claimed_by != actor) {
+        return Status::FailedPrecondition(who + " is claimed by '" + task->claimed_by + "', so '" + actor +
+                                          "' cannot complete it; ask them to release it");
+      }
+      NURT_RETURN_IF_ERROR(CheckTaskCompletion(*task, req.data, req.checklist_done));
+      auto prepared = PrepareAccept(event, key, nullptr, false, nullptr, task->id);
+      if (!prepared.ok()) return prepared.status().WithContext("completing " + who);
+      if (prepared->replay) return std::move(*prepared->replay);
+      store::TaskClosure closure;
+      closure.task_id = task->id;
+      closure.status = "completed";
+      closure.actor = actor;
+      closure.decision = req.decision;
+      closure.result = Json{{"data", req.data}, {"checklist", req.checklist_done}};
+      prepared->commit.tasks_closed.push_back(std::move(closure));
+      Status st = store_->Commit(prepared->commit);
+      if (st.ok()) return std::move(prepared->outcome);
+      if (st.IsConflict() || st.IsAlreadyExists()) continue;  // re-read the task and the instance
+      return st;
+    }
+    return Status::Conflict("task '" + req.task_id + "' kept changing under " +
+                            std::to_string(max_retries_ + 1) + " attempts; retry later");
+  }
+
  private:
   // Every change has an actor (ARCHITECTURE.md): callers that name none act as "system".
   static std::string ActorOrSystem(const std::string& actor) { return actor.empty() ? "system" : actor; }
@@ -422,6 +520,10 @@ class EngineImpl final : public Engine {
       Outcome outcome = Commitable(*machine, req.org_id, req.instance_id, record->version,
                                    std::move(plan->step), env, &commit, *next);
       commit.instance.created_at = record->created_at;
+      // Overrides move states too: tasks of states left close, tasks of states entered open (and a
+      // cancelled instance keeps none open).
+      auto tracked = TrackTasks(*machine, record->state, nullptr, "", &commit);
+      if (!tracked.ok()) return tracked.status();
       commit.idempotency =
           store::IdempotencyRecord{req.org_id, req.instance_id, key, hash, outcome.ToJson(), now};
       Status st = store_->Commit(commit);
@@ -437,14 +539,23 @@ class EngineImpl final : public Engine {
     std::optional<Outcome> replay;  // set: the key was used before; nothing to commit
     store::CommitRequest commit;
     Outcome outcome;
+    std::vector<store::TaskRecord> open_tasks_after;  // the instance's active tasks after the commit
   };
+
+  static std::string AcceptHash(const EventRequest& req) {
+    return Sha256Hex(CanonicalJson(Json{{"event", req.event}, {"data", req.data}}));
+  }
 
   // Steps `req` on the instance's state (`base`, or the stored record when null) and builds the commit.
   // With `record_failure`, a step that fails (not merely an event that is not accepted) is committed as
   // the instance's failure instead of being refused (DeliverInternalEffects: no caller can fix it).
+  // `open_tasks`: the instance's active tasks matching `base` (null: read from the store);
+  // `completing_task_id`: the task CompleteTask closes in this commit ("" = none).
   Result<Prepared> PrepareAccept(const EventRequest& req, const std::string& key,
-                                 const store::InstanceRecord* base, bool record_failure = false) {
-    const std::string hash = Sha256Hex(CanonicalJson(Json{{"event", req.event}, {"data", req.data}}));
+                                 const store::InstanceRecord* base, bool record_failure = false,
+                                 const std::vector<store::TaskRecord>* open_tasks = nullptr,
+                                 const std::string& completing_task_id = "") {
+    const std::string hash = AcceptHash(req);
     Prepared prepared;
     if (!req.idempotency_key.empty()) {
       auto replay = Replayed(req.org_id, req.instance_id, key, hash);
@@ -517,9 +628,35 @@ class EngineImpl final : public Engine {
                                   std::move(step).value(), env, &prepared.commit,
                                   run_status.value_or(RunStatus::kActive));
     prepared.commit.instance.created_at = record.created_at;
+    auto tracked = TrackTasks(*machine, record.state, open_tasks, completing_task_id, &prepared.commit);
+    if (!tracked.ok()) return tracked.status();
+    prepared.open_tasks_after = std::move(tracked).value();
     prepared.commit.idempotency = store::IdempotencyRecord{req.org_id,          req.instance_id, key,
                                                            hash, prepared.outcome.ToJson(), now};
     return prepared;
+  }
+
+  // Adds the human tasks the commit opens and closes (TaskTracker); `open_tasks` are the instance's
+  // active tasks before it (null: read them from the store). Returns the active tasks after it.
+  Result<std::vector<store::TaskRecord>> TrackTasks(const Machine& machine,
+                                                    const std::vector<std::string>& leaves_before,
+                                                    const std::vector<store::TaskRecord>* open_tasks,
+                                                    const std::string& completing_task_id,
+                                                    store::CommitRequest* commit) {
+    // A machine version without `task:` never has tasks (definitions never change): no read.
+    if (!TaskTracker::HasTasks(*machine.definition)) return std::vector<store::TaskRecord>();
+    std::vector<store::TaskRecord> stored;
+    if (open_tasks == nullptr) {
+      store::TaskFilter filter;
+      filter.instance_id = commit->instance_id;
+      filter.only_active = true;
+      filter.limit = 1000;
+      auto listed = store_->ListTasks(commit->org_id, filter);
+      if (!listed.ok()) return listed.status();
+      stored = std::move(listed).value();
+      open_tasks = &stored;
+    }
+    return tasks_.Track(*machine.definition, leaves_before, *open_tasks, completing_task_id, commit);
   }
 
   template <typename F>
@@ -708,6 +845,8 @@ class EngineImpl final : public Engine {
 
   std::mutex cache_mu_;
   std::map<std::string, std::unique_ptr<Machine>> machines_;
+
+  TaskTracker tasks_;
 };
 
 }  // namespace

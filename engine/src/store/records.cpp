@@ -41,4 +41,37 @@ EventEnvelope EventEnvelope::FromJson(const Json& j) {
   return e;
 }
 
+Json TaskRecord::ToJson() const {
+  auto time_or_null = [](const std::optional<TimePoint>& t) {
+    return t ? Json(FormatIso8601(*t)) : Json(nullptr);
+  };
+  auto text_or_null = [](const std::string& s) { return s.empty() ? Json(nullptr) : Json(s); };
+  Json assignee = Json::object();
+  if (!assignee_role.empty()) assignee["role"] = assignee_role;
+  if (!assignee_user.empty()) assignee["user"] = assignee_user;
+  return Json{{"id", id},
+              {"orgId", org_id},
+              {"instanceId", instance_id},
+              {"machine", machine},
+              {"state", state},
+              {"title", title},
+              {"description", description},
+              {"assignee", assignee},
+              {"form", form},
+              {"checklist", checklist},
+              {"decisions", decisions},
+              {"dueAt", time_or_null(due_at)},
+              {"status", status},
+              {"claimedBy", text_or_null(claimed_by)},
+              {"claimedAt", time_or_null(claimed_at)},
+              {"decision", text_or_null(decision)},
+              {"completedBy", text_or_null(completed_by)},
+              {"result", result},
+              {"openedAt", FormatIso8601(opened_at)},
+              {"closedAt", time_or_null(closed_at)},
+              {"closeReason", text_or_null(close_reason)},
+              {"openedBySequence", opened_by_sequence},
+              {"closedBySequence", closed_by_sequence}};
+}
+
 }  // namespace nurt::store

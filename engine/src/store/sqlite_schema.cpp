@@ -1,5 +1,6 @@
 #include "store/sqlite_schema.hpp"
 
+#include <set>
 #include <string>
 
 namespace nurt::store::sqlite {
@@ -147,6 +148,47 @@ CREATE TABLE audit_log (
 CREATE INDEX audit_log_by_time ON audit_log (org_id, occurred_at);
 )sql";
 
+// Migration 3: human tasks (docs/store.md "tasks"). Migrate applies every known version that is not
+// yet recorded, in ascending order, so a database that skipped one gets it later.
+constexpr const char* kMigration3 = R"sql(
+CREATE TABLE tasks (
+  org_id             TEXT    NOT NULL,
+  id                 TEXT    NOT NULL,
+  instance_id        TEXT    NOT NULL,
+  machine            TEXT    NOT NULL,
+  state              TEXT    NOT NULL,
+  title              TEXT    NOT NULL,
+  description        TEXT    NOT NULL,
+  assignee_role      TEXT    NOT NULL,
+  assignee_user      TEXT    NOT NULL,
+  form               TEXT    NOT NULL,
+  checklist          TEXT    NOT NULL,
+  decisions          TEXT    NOT NULL,
+  due_at             INTEGER,
+  status             TEXT    NOT NULL
+                     CHECK (status IN ('open', 'claimed', 'completed', 'closed')),
+  claimed_by         TEXT    NOT NULL,
+  claimed_at         INTEGER,
+  decision           TEXT    NOT NULL,
+  completed_by       TEXT    NOT NULL,
+  result             TEXT    NOT NULL,
+  opened_at          INTEGER NOT NULL,
+  closed_at          INTEGER,
+  close_reason       TEXT    NOT NULL,
+  opened_by_sequence INTEGER NOT NULL,
+  closed_by_sequence INTEGER NOT NULL,
+  PRIMARY KEY (org_id, id),
+  FOREIGN KEY (org_id, instance_id) REFERENCES instances (org_id, id)
+) STRICT;
+CREATE INDEX tasks_by_status ON tasks (org_id, status, id);
+CREATE INDEX tasks_by_instance ON tasks (org_id, instance_id, id);
+CREATE INDEX tasks_active ON tasks (org_id, id) WHERE status IN ('open', 'claimed');
+CREATE INDEX tasks_active_by_role ON tasks (org_id, assignee_role, id)
+  WHERE status IN ('open', 'claimed');
+CREATE INDEX tasks_active_by_user ON tasks (org_id, assignee_user, id)
+  WHERE status IN ('open', 'claimed');
+)sql";
+
 constexpr const char* kCreateMigrationsTable = R"sql(
 CREATE TABLE IF NOT EXISTS schema_migrations (
   version    INTEGER PRIMARY KEY,
@@ -162,13 +204,14 @@ constexpr const char* kHasMigrationsTableSql =
     "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'";
 constexpr const char* kCurrentVersionSql =
     "SELECT coalesce(max(version), 0) FROM schema_migrations";
+constexpr const char* kAppliedVersionsSql = "SELECT version FROM schema_migrations ORDER BY version";
 // applied_at comes from the database's clock: it is for operators, never read by nurt.
 constexpr const char* kRecordMigrationSql =
     "INSERT INTO schema_migrations (version, name, applied_at) "
     "VALUES (?1, ?2, CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER))";
 
-// Until version 3 only atomic states were indexed; the snapshot's configuration has every active state.
-constexpr const char* kMigration3 = R"sql(
+// Until version 4 only atomic states were indexed; the snapshot's configuration has every active state.
+constexpr const char* kMigration4 = R"sql(
 INSERT OR IGNORE INTO instance_states (org_id, state, instance_id)
 SELECT i.org_id, c.value, i.id FROM instances i, json_each(i.snapshot, '$.configuration') c
 WHERE c.type = 'text';
@@ -188,7 +231,8 @@ const std::vector<Migration>& Migrations() {
       {1, "initial schema: definitions, instances, events, transitions, outbox, idempotency",
        kMigration1},
       {2, "api keys and audit log", kMigration2},
-      {3, "instance_states also indexes compound and parallel states", kMigration3},
+      {3, "human tasks", kMigration3},
+      {4, "instance_states also indexes compound and parallel states", kMigration4},
   };
   return kMigrations;
 }
@@ -231,11 +275,35 @@ Status Migrate(Connection* conn) {
         "downgrades a schema. To go back to this version, restore a backup taken before the "
         "upgrade");
   }
-  if (current == latest) return tx.Commit("finishing the schema check");
+  // Versions are applied by membership, not by "greater than the highest": a database written by a
+  // binary that knew 1 and 3 still gets 2 from a binary that knows 1, 2 and 3 (branches add
+  // migrations independently).
+  std::set<std::int64_t> applied;
+  if (!fresh) {
+    NURT_ASSIGN_OR_RETURN(Query q, conn->Prepare(kAppliedVersionsSql));
+    for (;;) {
+      NURT_ASSIGN_OR_RETURN(bool row, q.Next("listing applied schema migrations"));
+      if (!row) break;
+      applied.insert(q.Int64(0));
+    }
+  }
+  for (std::int64_t v : applied) {
+    bool known = false;
+    for (const Migration& m : Migrations()) known = known || m.version == v;
+    if (!known) {
+      return Status::DataLoss("nurt database '" + path + "' has schema migration " + std::to_string(v) +
+                              ", which this nurt binary does not know: it was written by a newer or "
+                              "different nurt build; run that build against it (nurt never undoes a "
+                              "migration)");
+    }
+  }
+  bool pending = false;
+  for (const Migration& m : Migrations()) pending = pending || !applied.count(m.version);
+  if (!pending) return tx.Commit("finishing the schema check");
 
   NURT_RETURN_IF_ERROR(conn->Exec(kCreateMigrationsTable, "creating schema_migrations"));
   for (const Migration& m : Migrations()) {
-    if (m.version <= current) continue;
+    if (applied.count(m.version)) continue;
     NURT_RETURN_IF_ERROR(conn->Exec(
         m.sql, "applying schema migration " + std::to_string(m.version) + " (" + m.name + ")"));
     NURT_ASSIGN_OR_RETURN(Query q, conn->Prepare(kRecordMigrationSql));

@@ -15,7 +15,7 @@ namespace nurt::store::sqlite {
 inline constexpr std::int32_t kApplicationId = 0x6E757274;
 
 struct Migration {
-  std::int64_t version;  // 1, 2, 3, ... without gaps
+  std::int64_t version;  // ascending; gaps allowed (each version is applied once, by membership)
   const char* name;      // recorded in schema_migrations for operators
   const char* sql;       // one or more statements
 };
@@ -26,8 +26,8 @@ const std::vector<Migration>& Migrations();
 // The schema version this binary writes (the last migration's version).
 std::int64_t LatestSchemaVersion();
 
-// Brings the database behind `conn` to LatestSchemaVersion() inside one BEGIN IMMEDIATE
-// transaction: all pending migrations apply, or none. Errors:
+// Applies every migration not yet recorded in schema_migrations, ascending, inside one BEGIN
+// IMMEDIATE transaction: all pending migrations apply, or none. Errors:
 //   DataLoss     the file is not a nurt database, or its schema is newer than this binary knows
 //   Unavailable  the database is busy or IO failed
 Status Migrate(Connection* conn);

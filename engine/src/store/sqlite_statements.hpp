@@ -127,4 +127,57 @@ inline constexpr const char* kCompleteOutbox =
 inline constexpr const char* kOutboxStatus =
     "SELECT status FROM outbox WHERE org_id = ?1 AND id = ?2";
 
+// Human tasks (migration 3).
+inline constexpr const char* kInsertTask =
+    "INSERT INTO tasks (org_id, id, instance_id, machine, state, title, description, assignee_role, "
+    "assignee_user, form, checklist, decisions, due_at, status, claimed_by, claimed_at, decision, "
+    "completed_by, result, opened_at, closed_at, close_reason, opened_by_sequence, "
+    "closed_by_sequence) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, 'open', '', "
+    "NULL, '', '', 'null', ?14, NULL, '', ?15, 0)";
+// A completion must come from the claimer when the task is claimed; a closure (state left) ends the
+// task whoever holds it. No row changed = the task is not active any more (or another user holds it).
+inline constexpr const char* kCloseTask =
+    "UPDATE tasks SET status = ?3, decision = ?4, completed_by = ?5, result = ?6, closed_at = ?7, "
+    "close_reason = ?8, closed_by_sequence = ?9 WHERE org_id = ?1 AND id = ?2 AND instance_id = ?10 "
+    "AND (status = 'open' OR (status = 'claimed' AND (?3 = 'closed' OR claimed_by = ?5)))";
+#define NURT_TASK_COLUMNS                                                                         \
+  "org_id, id, instance_id, machine, state, title, description, assignee_role, assignee_user, "  \
+  "form, checklist, decisions, due_at, status, claimed_by, claimed_at, decision, completed_by, " \
+  "result, opened_at, closed_at, close_reason, opened_by_sequence, closed_by_sequence"
+inline constexpr const char* kGetTask =
+    "SELECT " NURT_TASK_COLUMNS " FROM tasks WHERE org_id = ?1 AND id = ?2";
+// ListTasks: one statement per access path, each using its index in id order (the inbox ones the
+// partial indexes on active tasks, so finished tasks never slow an inbox down). Parameters: ?1 org,
+// ?2 status ('' any; 'open' = open or claimed), ?3 role, ?4 user, ?5 instance, ?6 machine,
+// ?7 after_id, ?8 limit; filters other than the access path are residual (?n = '' means "any").
+#define NURT_TASK_FILTERS                                                                       \
+  " AND id > ?7 AND (?2 = '' OR (?2 = 'open' AND status IN ('open', 'claimed')) OR status = ?2)" \
+  " AND (?3 = '' OR assignee_role = ?3) AND (?4 = '' OR assignee_user = ?4)"                    \
+  " AND (?5 = '' OR instance_id = ?5) AND (?6 = '' OR machine = ?6) ORDER BY id LIMIT ?8"
+inline constexpr const char* kListTasksByInstance =
+    "SELECT " NURT_TASK_COLUMNS " FROM tasks INDEXED BY tasks_by_instance "
+    "WHERE org_id = ?1 AND instance_id = ?5" NURT_TASK_FILTERS;
+inline constexpr const char* kListActiveTasksByUser =
+    "SELECT " NURT_TASK_COLUMNS " FROM tasks INDEXED BY tasks_active_by_user "
+    "WHERE org_id = ?1 AND assignee_user = ?4 AND status IN ('open', 'claimed')" NURT_TASK_FILTERS;
+inline constexpr const char* kListActiveTasksByRole =
+    "SELECT " NURT_TASK_COLUMNS " FROM tasks INDEXED BY tasks_active_by_role "
+    "WHERE org_id = ?1 AND assignee_role = ?3 AND status IN ('open', 'claimed')" NURT_TASK_FILTERS;
+inline constexpr const char* kListActiveTasks =
+    "SELECT " NURT_TASK_COLUMNS " FROM tasks INDEXED BY tasks_active "
+    "WHERE org_id = ?1 AND status IN ('open', 'claimed')" NURT_TASK_FILTERS;
+inline constexpr const char* kListTasksByStatus =
+    "SELECT " NURT_TASK_COLUMNS " FROM tasks INDEXED BY tasks_by_status "
+    "WHERE org_id = ?1 AND status = ?2" NURT_TASK_FILTERS;
+inline constexpr const char* kListTasksAll =
+    "SELECT " NURT_TASK_COLUMNS " FROM tasks WHERE org_id = ?1" NURT_TASK_FILTERS;
+#undef NURT_TASK_FILTERS
+#undef NURT_TASK_COLUMNS
+inline constexpr const char* kClaimTask =
+    "UPDATE tasks SET status = 'claimed', claimed_by = ?3, claimed_at = ?4 "
+    "WHERE org_id = ?1 AND id = ?2 AND status = 'open'";
+inline constexpr const char* kReleaseTask =
+    "UPDATE tasks SET status = 'open', claimed_by = '', claimed_at = NULL "
+    "WHERE org_id = ?1 AND id = ?2 AND status = 'claimed' AND claimed_by = ?3";
+
 }  // namespace nurt::store::sqlite::sql

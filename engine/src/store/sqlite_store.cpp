@@ -456,6 +456,8 @@ Status SqliteStore::ApplyLocked(Connection* w, const CommitRequest& r) {
     }
   }
 
+  NURT_RETURN_IF_ERROR(ApplyTasksLocked(w, r));
+
   if (r.idempotency) {
     const IdempotencyRecord& k = *r.idempotency;
     const std::string scope = k.instance_id.empty() ? "org " + Quote(r.org_id) + " (starts)" : who;
@@ -783,6 +785,218 @@ Result<std::vector<OutboxItem>> SqliteStore::ListPendingOutbox(
     out.push_back(std::move(o));
   }
   return out;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Human tasks
+
+namespace {
+
+std::string TaskName(const std::string& org_id, const std::string& id) {
+  return "task " + Quote(id) + " of org " + Quote(org_id);
+}
+
+std::optional<TimePoint> OptionalTime(const Query& q, int column) {
+  if (q.IsNull(column)) return std::nullopt;
+  return FromUnixMillis(q.Int64(column));
+}
+
+Result<TaskRecord> ReadTask(const Query& q) {
+  TaskRecord t;
+  t.org_id = q.Text(0);
+  t.id = q.Text(1);
+  t.instance_id = q.Text(2);
+  t.machine = q.Text(3);
+  t.state = q.Text(4);
+  t.title = q.Text(5);
+  t.description = q.Text(6);
+  t.assignee_role = q.Text(7);
+  t.assignee_user = q.Text(8);
+  const std::string where = "tasks row of " + TaskName(t.org_id, t.id);
+  NURT_ASSIGN_OR_RETURN(t.form, Load(q.Text(9), where + ", column form"));
+  NURT_ASSIGN_OR_RETURN(t.checklist, Load(q.Text(10), where + ", column checklist"));
+  NURT_ASSIGN_OR_RETURN(t.decisions, Load(q.Text(11), where + ", column decisions"));
+  t.due_at = OptionalTime(q, 12);
+  t.status = q.Text(13);
+  t.claimed_by = q.Text(14);
+  t.claimed_at = OptionalTime(q, 15);
+  t.decision = q.Text(16);
+  t.completed_by = q.Text(17);
+  NURT_ASSIGN_OR_RETURN(t.result, Load(q.Text(18), where + ", column result"));
+  t.opened_at = FromUnixMillis(q.Int64(19));
+  t.closed_at = OptionalTime(q, 20);
+  t.close_reason = q.Text(21);
+  t.opened_by_sequence = q.Int64(22);
+  t.closed_by_sequence = q.Int64(23);
+  return t;
+}
+
+// Why a task could not be claimed/released/closed, read after an UPDATE changed no row.
+Status TaskNotActive(Connection* conn, const std::string& org_id, const std::string& id,
+                     const std::string& user, const std::string& doing) {
+  const std::string who = TaskName(org_id, id);
+  NURT_ASSIGN_OR_RETURN(Query q, conn->Prepare(kGetTask));
+  q.Bind(1, org_id).Bind(2, id);
+  NURT_ASSIGN_OR_RETURN(bool row, q.Next("reading " + who));
+  if (!row) return Status::NotFound(who + " does not exist");
+  const std::string status = q.Text(13);
+  const std::string holder = q.Text(14);
+  if (status == "claimed" && holder != user) {
+    return Status::FailedPrecondition(who + " is claimed by " + Quote(holder) + ", so " +
+                                      Quote(user) + " cannot " + doing +
+                                      " it; ask them to release it (or an admin to reassign it)");
+  }
+  return Status::FailedPrecondition(who + " is already " + status + " (" +
+                                    (status == "completed" ? "decision " + Quote(q.Text(16)) +
+                                                                 " by " + Quote(q.Text(17))
+                                                           : q.Text(21)) +
+                                    "); there is nothing to " + doing);
+}
+
+}  // namespace
+
+Status SqliteStore::ApplyTasksLocked(Connection* w, const CommitRequest& r) {
+  const std::string who = InstanceName(r.org_id, r.instance_id);
+  const std::int64_t sequence = r.events.empty() ? r.instance.version : r.events.front().sequence;
+  const TimePoint now = r.instance.updated_at;
+  for (const TaskClosure& c : r.tasks_closed) {
+    const std::string what = TaskName(r.org_id, c.task_id) + " (closed by a commit of " + who + ")";
+    if (c.status != "completed" && c.status != "closed") {
+      return Status::InvalidArgument(what + ": a closure's status must be completed or closed, got " +
+                                     Quote(c.status));
+    }
+    NURT_ASSIGN_OR_RETURN(std::string result, Dump(c.result, what + " result"));
+    NURT_ASSIGN_OR_RETURN(Query q, w->Prepare(kCloseTask));
+    q.Bind(1, r.org_id).Bind(2, c.task_id).Bind(3, c.status).Bind(4, c.decision).Bind(5, c.actor);
+    q.Bind(6, result).Bind(7, ToUnixMillis(now)).Bind(8, c.reason).Bind(9, sequence);
+    q.Bind(10, r.instance_id);
+    NURT_RETURN_IF_ERROR(q.Run("closing " + what));
+    if (w->Changes() != 1) {
+      Status why = TaskNotActive(w, r.org_id, c.task_id, c.actor,
+                                 c.status == "completed" ? "complete" : "close");
+      if (IsInfrastructure(why)) return why;
+      return Status::Conflict(what + " changed meanwhile: " + why.message() + "; reload and retry");
+    }
+  }
+  for (const TaskRecord& t : r.tasks_opened) {
+    const std::string what = TaskName(r.org_id, t.id) + " (opened by a commit of " + who + ")";
+    if (t.org_id != r.org_id || t.instance_id != r.instance_id) {
+      return Status::InvalidArgument(what + " names instance " + Quote(t.instance_id) + " of org " +
+                                     Quote(t.org_id) + "; tasks must name the committed instance");
+    }
+    NURT_ASSIGN_OR_RETURN(std::string form, Dump(t.form, what + " form"));
+    NURT_ASSIGN_OR_RETURN(std::string checklist, Dump(t.checklist, what + " checklist"));
+    NURT_ASSIGN_OR_RETURN(std::string decisions, Dump(t.decisions, what + " decisions"));
+    NURT_ASSIGN_OR_RETURN(Query q, w->Prepare(kInsertTask));
+    q.Bind(1, r.org_id).Bind(2, t.id).Bind(3, r.instance_id).Bind(4, t.machine).Bind(5, t.state);
+    q.Bind(6, t.title).Bind(7, t.description).Bind(8, t.assignee_role).Bind(9, t.assignee_user);
+    q.Bind(10, form).Bind(11, checklist).Bind(12, decisions);
+    if (t.due_at) {
+      q.Bind(13, ToUnixMillis(*t.due_at));
+    } else {
+      q.BindNull(13);
+    }
+    q.Bind(14, ToUnixMillis(t.opened_at)).Bind(15, t.opened_by_sequence);
+    int rc = q.Step();
+    if (rc == SQLITE_DONE) continue;
+    if (rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
+      return Status::AlreadyExists("task id " + Quote(t.id) + " is already taken in org " +
+                                   Quote(r.org_id) + "; every task needs a new id");
+    }
+    return w->Error(rc, "inserting " + what);
+  }
+  return Status::Ok();
+}
+
+Result<TaskRecord> SqliteStore::GetTask(const std::string& org_id, const std::string& id) {
+  NURT_ASSIGN_OR_RETURN(ReaderLease lease, AcquireReader());
+  NURT_ASSIGN_OR_RETURN(Query q, lease.get()->Prepare(kGetTask));
+  q.Bind(1, org_id).Bind(2, id);
+  NURT_ASSIGN_OR_RETURN(bool row, q.Next("reading " + TaskName(org_id, id)));
+  if (!row) return Status::NotFound(TaskName(org_id, id) + " does not exist");
+  return ReadTask(q);
+}
+
+Result<std::vector<TaskRecord>> SqliteStore::ListTasks(const std::string& org_id,
+                                                       const TaskFilter& filter) {
+  if (filter.limit <= 0 || filter.limit > 1000) {
+    return Status::InvalidArgument("task list limit must be 1..1000, got " +
+                                   std::to_string(filter.limit));
+  }
+  static const std::set<std::string> kStatuses = {"", "open", "claimed", "completed", "closed"};
+  if (!kStatuses.count(filter.status)) {
+    return Status::InvalidArgument("task status filter " + Quote(filter.status) +
+                                   " is not one of open, claimed, completed, closed (or empty)");
+  }
+  std::string status = filter.status;
+  if (filter.only_active && status.empty()) status = "open";
+  if (filter.only_active && (status == "completed" || status == "closed")) return std::vector<TaskRecord>();
+  NURT_ASSIGN_OR_RETURN(ReaderLease lease, AcquireReader());
+  const char* sql = kListTasksAll;
+  if (!filter.instance_id.empty()) {
+    sql = kListTasksByInstance;
+  } else if (status == "open" && !filter.assignee_user.empty()) {
+    sql = kListActiveTasksByUser;
+  } else if (status == "open" && !filter.assignee_role.empty()) {
+    sql = kListActiveTasksByRole;
+  } else if (status == "open") {
+    sql = kListActiveTasks;
+  } else if (!status.empty()) {
+    sql = kListTasksByStatus;
+  }
+  NURT_ASSIGN_OR_RETURN(Query q, lease.get()->Prepare(sql));
+  q.Bind(1, org_id).Bind(2, status).Bind(3, filter.assignee_role).Bind(4, filter.assignee_user);
+  q.Bind(5, filter.instance_id).Bind(6, filter.machine).Bind(7, filter.after_id);
+  q.Bind(8, static_cast<std::int64_t>(filter.limit));
+  std::vector<TaskRecord> out;
+  for (;;) {
+    NURT_ASSIGN_OR_RETURN(bool row, q.Next("listing the tasks of org " + Quote(org_id)));
+    if (!row) break;
+    NURT_ASSIGN_OR_RETURN(TaskRecord t, ReadTask(q));
+    out.push_back(std::move(t));
+  }
+  return out;
+}
+
+Status SqliteStore::ClaimTask(const std::string& org_id, const std::string& id,
+                              const std::string& user, TimePoint now) {
+  if (user.empty()) {
+    return Status::InvalidArgument("claiming " + TaskName(org_id, id) + " needs a user; it is empty");
+  }
+  std::lock_guard<std::mutex> lock(write_mu_);
+  Connection* w = writer_.get();
+  {
+    NURT_ASSIGN_OR_RETURN(Query q, w->Prepare(kClaimTask));
+    q.Bind(1, org_id).Bind(2, id).Bind(3, user).Bind(4, ToUnixMillis(now));
+    NURT_RETURN_IF_ERROR(q.Run("claiming " + TaskName(org_id, id)));
+  }
+  if (w->Changes() == 1) return Status::Ok();
+  {
+    NURT_ASSIGN_OR_RETURN(Query q, w->Prepare(kGetTask));
+    q.Bind(1, org_id).Bind(2, id);
+    NURT_ASSIGN_OR_RETURN(bool row, q.Next("reading " + TaskName(org_id, id)));
+    if (row && q.Text(13) == "claimed" && q.Text(14) == user) return Status::Ok();  // a retry
+  }
+  return TaskNotActive(w, org_id, id, user, "claim");
+}
+
+Status SqliteStore::ReleaseTask(const std::string& org_id, const std::string& id,
+                                const std::string& user) {
+  std::lock_guard<std::mutex> lock(write_mu_);
+  Connection* w = writer_.get();
+  {
+    NURT_ASSIGN_OR_RETURN(Query q, w->Prepare(kReleaseTask));
+    q.Bind(1, org_id).Bind(2, id).Bind(3, user);
+    NURT_RETURN_IF_ERROR(q.Run("releasing " + TaskName(org_id, id)));
+  }
+  if (w->Changes() == 1) return Status::Ok();
+  {
+    NURT_ASSIGN_OR_RETURN(Query q, w->Prepare(kGetTask));
+    q.Bind(1, org_id).Bind(2, id);
+    NURT_ASSIGN_OR_RETURN(bool row, q.Next("reading " + TaskName(org_id, id)));
+    if (row && q.Text(13) == "open") return Status::Ok();  // nothing to release: a retry
+  }
+  return TaskNotActive(w, org_id, id, user, "release");
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -54,6 +54,14 @@ class SqliteStore final : public Store {
   Status CompleteOutbox(const std::string& org_id, const std::string& id, const std::string& status,
                         const Json& result) override;
 
+  Result<TaskRecord> GetTask(const std::string& org_id, const std::string& id) override;
+  Result<std::vector<TaskRecord>> ListTasks(const std::string& org_id,
+                                            const TaskFilter& filter) override;
+  Status ClaimTask(const std::string& org_id, const std::string& id, const std::string& user,
+                   TimePoint now) override;
+  Status ReleaseTask(const std::string& org_id, const std::string& id,
+                     const std::string& user) override;
+
   // Test hook: statements prepared so far on the writer connection. Constant once every kind of
   // write has run once (statements are cached per connection, never re-prepared on the hot path).
   std::int64_t WriterStatementsPrepared();
@@ -69,6 +77,8 @@ class SqliteStore final : public Store {
   // Applies one request inside the caller's transaction. REQUIRES: write_mu_ held, transaction
   // open.
   Status ApplyLocked(sqlite::Connection* w, const CommitRequest& request);
+  // The tasks part of ApplyLocked (sqlite_task_store.cpp): closures first, then openings.
+  Status ApplyTasksLocked(sqlite::Connection* w, const CommitRequest& request);
   Result<ReaderLease> AcquireReader();
   void ReturnReader(std::unique_ptr<sqlite::Connection> conn);
 

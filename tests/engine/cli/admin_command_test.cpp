@@ -160,7 +160,7 @@ TEST_F(AdminCommandTest, ForceAndSkipMoveTheInstanceOrSayWhyNot) {
   // fails and nothing is written.
   Ran lost = Nurt({"force", "L1", "lost", "--reason", "customer chose a competitor"});
   EXPECT_EQ(lost.code, 1);
-  EXPECT_THAT(lost.err, HasSubstr("lead.yaml:124: the expression evaluated to nil"));
+  EXPECT_THAT(lost.err, HasSubstr("lead.yaml:142: the expression evaluated to nil"));
   EXPECT_THAT(Ok({"show", "L1"}), HasSubstr("state:   qualified"));
   EXPECT_THAT(Ok({"force", "L1", "new", "--reason", "back to the start"}),
               HasSubstr("state:   new (active)"));

@@ -262,6 +262,20 @@ class RacingStore final : public store::Store {
                         const Json& r) override {
     return inner_->CompleteOutbox(o, i, s, r);
   }
+  Result<store::TaskRecord> GetTask(const std::string& o, const std::string& i) override {
+    return inner_->GetTask(o, i);
+  }
+  Result<std::vector<store::TaskRecord>> ListTasks(const std::string& o,
+                                                   const store::TaskFilter& f) override {
+    return inner_->ListTasks(o, f);
+  }
+  Status ClaimTask(const std::string& o, const std::string& i, const std::string& u,
+                   TimePoint now) override {
+    return inner_->ClaimTask(o, i, u, now);
+  }
+  Status ReleaseTask(const std::string& o, const std::string& i, const std::string& u) override {
+    return inner_->ReleaseTask(o, i, u);
+  }
   int commits = 0;
 
  private:

@@ -151,8 +151,8 @@ TEST_F(SqliteStoreTest, FreshDatabaseIsMarkedMigratedAndInWalMode) {
             every_version);
   EXPECT_EQ(db.Query("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN "
                      "('definitions', 'instances', 'instance_states', 'events', 'transitions', "
-                     "'outbox', 'idempotency', 'schema_migrations')"),
-            "8");
+                     "'outbox', 'idempotency', 'tasks', 'schema_migrations')"),
+            "9");
   // Every nurt table carries org_id.
   EXPECT_EQ(db.Query("SELECT group_concat(m.name) FROM sqlite_master m WHERE m.type = 'table' AND "
                      "m.name NOT IN ('schema_migrations') AND m.name NOT LIKE 'sqlite_%' AND NOT "
@@ -179,6 +179,39 @@ TEST_F(SqliteStoreTest, NewerSchemaThanTheBinaryIsDataLossWithAdvice) {
   // And the refusal changed nothing: the row is still there, nothing was "downgraded".
   RawDb db(path());
   EXPECT_EQ(db.Query("SELECT max(version) FROM schema_migrations"), std::to_string(future));
+}
+
+// Migrations are applied by membership, not by "above the highest applied": when branches developed
+// side by side add migrations, a database holding 1, 2 and 4 must still get 3.
+TEST_F(SqliteStoreTest, MigrationsMissingBelowTheHighestAppliedAreAppliedInOrder) {
+  ASSERT_TRUE(Open().ok());
+  {
+    // As if written by a binary that did not know migration 3 (nor anything above it).
+    RawDb db(path());
+    ASSERT_EQ(db.Query("DROP TABLE tasks"), "");
+    ASSERT_EQ(db.Query("DELETE FROM schema_migrations WHERE version = 3"), "");
+  }
+  ASSERT_TRUE(Open().ok());
+  RawDb db(path());
+  EXPECT_EQ(db.Query("SELECT count(*) FROM sqlite_master WHERE name = 'tasks'"), "1");
+  EXPECT_EQ(db.Query("SELECT name FROM schema_migrations WHERE version = 3"), "human tasks");
+  EXPECT_EQ(db.Query("SELECT count(*) FROM schema_migrations"), std::to_string(sqlite::Migrations().size()));
+}
+
+TEST_F(SqliteStoreTest, AnAppliedMigrationThisBinaryDoesNotKnowIsDataLoss) {
+  ASSERT_TRUE(Open().ok());
+  const std::int64_t unknown = 0;  // below the latest, so only the membership check can catch it
+  {
+    RawDb db(path());
+    ASSERT_EQ(db.Query("INSERT INTO schema_migrations VALUES (" + std::to_string(unknown) +
+                       ", 'from another build', 0)"),
+              "");
+  }
+  auto opened = Open();
+  ASSERT_FALSE(opened.ok());
+  EXPECT_EQ(opened.status().code(), StatusCode::kDataLoss) << opened.status();
+  EXPECT_NE(opened.status().message().find("migration " + std::to_string(unknown)), std::string::npos)
+      << opened.status();
 }
 
 TEST_F(SqliteStoreTest, ForeignSqliteFileIsDataLoss) {
@@ -311,10 +344,10 @@ TEST_F(SqliteStoreTest, MigrationTwoIndexesTheCompoundStatesOfExistingInstances)
     ASSERT_TRUE((*store)->Commit(r).ok());
   }
   {
-    // Back to what a database before migration 3 holds: atomic states only.
+    // Back to what a database before migration 4 holds: atomic states only.
     RawDb db(path());
     EXPECT_EQ(db.Query("DELETE FROM instance_states WHERE state = 'review'"), "");
-    EXPECT_EQ(db.Query("DELETE FROM schema_migrations WHERE version = 3"), "");
+    EXPECT_EQ(db.Query("DELETE FROM schema_migrations WHERE version = 4"), "");
   }
   auto store = Open();
   ASSERT_TRUE(store.ok()) << store.status();
@@ -333,7 +366,10 @@ TEST_F(SqliteStoreTest, ReadQueriesUseIndexesAndNeedNoSort) {
   for (const char* sql : {kGetInstance, kSelectVersionAndState, kListInstancesByState,
                           kListInstancesByMachine, kListInstancesByRunStatus, kListInstancesAll,
                           kFindIdempotency, kListEvents, kListTransitions, kGetLatestDefinition,
-                          kListDefinitions, kListPendingOutbox, kOutboxStatus, kDefinitionHash}) {
+                          kListDefinitions, kListPendingOutbox, kOutboxStatus, kDefinitionHash,
+                          kGetTask, kListTasksByInstance, kListActiveTasksByUser,
+                          kListActiveTasksByRole, kListActiveTasks, kListTasksByStatus,
+                          kListTasksAll}) {
     const std::string plan = db.Query(std::string("EXPLAIN QUERY PLAN ") + sql);
     SCOPED_TRACE(std::string(sql) + "\n" + plan);
     EXPECT_EQ(plan.find("ERROR"), std::string::npos);

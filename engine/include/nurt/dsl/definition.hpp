@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "nurt/core/json.hpp"
+#include "nurt/core/result.hpp"
 #include "nurt/dsl/diagnostic.hpp"
 
 namespace nurt::dsl {
@@ -97,6 +98,44 @@ struct TransitionSpec {
 
 enum class StateKind { kAtomic, kCompound, kParallel, kFinal };
 
+// The roles a task can be assigned to (`assignee: {role: …}`) and an API key can carry, in this order.
+// One constant list for the DSL, the store and the auth code.
+const std::vector<std::string>& KnownRoles();
+
+// The field types a task form may use (docs/dsl.md "Human tasks").
+const std::vector<std::string>& TaskFieldTypes();
+
+// One field of a task's form: what the person fills in when completing the task.
+struct TaskFieldSpec {
+  std::string name;                  // key in the completion data, unique in the form
+  std::string type;                  // string | number | integer | boolean | date | enum
+  std::string label;                 // for display; "" = use the name
+  bool required = false;
+  std::vector<std::string> options;  // enum only: the allowed values, in written order
+  SourceLocation location;
+
+  Json ToJson() const;  // {"name","type","required"[,"label"][,"options"]}
+};
+
+// `task:` of a state: a human task opened each time the state is entered and closed when it is left.
+struct TaskSpec {
+  std::string title;
+  std::string description;
+  std::string assignee_role;         // exactly one of assignee_role / assignee_user is set
+  std::string assignee_user;
+  std::vector<TaskFieldSpec> form;
+  std::vector<std::string> checklist;
+  std::optional<std::int64_t> due_ms;  // `due:` as milliseconds after entering the state
+  std::string due;                     // `due:` as written (ISO-8601 duration), "" when absent
+  // decision -> event raised on the instance when the task is completed with it; written order.
+  std::vector<std::pair<std::string, std::string>> decisions;
+  SourceLocation location;           // where `task:` is written
+
+  Json FormJson() const;       // [field.ToJson(), …]
+  Json ChecklistJson() const;  // ["item", …]
+  Json DecisionsJson() const;  // {"decision": "event", …}
+};
+
 struct StateSpec {
   std::string id;                     // unique in the machine
   StateKind kind = StateKind::kAtomic;
@@ -116,6 +155,7 @@ struct StateSpec {
   std::optional<ValueSpec> output;
   std::vector<std::pair<std::string, ValueSpec>> output_fields;
   bool output_is_map = false;
+  std::optional<TaskSpec> task;       // `task:` (atomic and compound states only)
   SourceLocation location;            // where the state's key is written
 };
 
@@ -143,5 +183,9 @@ struct Definition {
 // a trailing ".*" is ignored ("payment.*" is "payment"). An empty
 // descriptor (eventless transition) matches nothing.
 bool EventMatches(const std::string& descriptor, const std::string& event);
+
+// An ISO-8601 duration as `due:` takes it: P[nW] or P[nD][T[nH][nM][n[.fff]S]] (weeks, days, hours,
+// minutes, seconds; no years or months, whose length varies). InvalidArgument says what is wrong.
+Result<std::int64_t> ParseDurationMillis(const std::string& text);
 
 }  // namespace nurt::dsl

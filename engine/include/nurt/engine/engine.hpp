@@ -3,7 +3,8 @@
 //
 //   Accept(org, instance, event, key) -> load snapshot + definition -> Interpreter::Step (pure)
 //                                      -> Store::Commit (one transaction: event, transitions,
-//                                         snapshot+version, outbox, idempotency record)
+//                                         snapshot+version, outbox, human tasks opened/closed,
+//                                         idempotency record)
 //
 // Durability: a call returns OK only after its commit is durable. Idempotency: a repeated key for the
 // same instance returns the original Outcome (with `replayed = true`) and writes nothing; the same key
@@ -101,6 +102,20 @@ struct Outcome {
   static Outcome FromJson(const Json& j);
 };
 
+// Completing a human task (Engine::CompleteTask). `data` holds the form's fields; `checklist_done` the
+// checklist items the person ticked; `actor` is who completes it (the same string ClaimTask got as
+// the user when the task is claimed).
+struct CompleteTaskRequest {
+  std::string org_id;
+  std::string task_id;
+  std::string decision;
+  Json data = Json::object();
+  std::vector<std::string> checklist_done;
+  std::string actor;
+  std::string idempotency_key;     // "" = generate (then the completion is not retry-safe)
+  std::string trace_id;
+};
+
 struct InstanceView {
   store::InstanceRecord record;
   std::vector<std::string> accepted_events;
@@ -159,6 +174,32 @@ class Engine {
   // failed: merges `context_patch` (top-level keys) over the context and re-applies the failed event.
   // Success -> active. Failing again -> FailedPrecondition with the new error; nothing is recorded.
   virtual Result<Outcome> Retry(const AdminRequest& request, const Json& context_patch = Json::object()) = 0;
+
+  // --- Human tasks (docs/dsl.md "Human tasks"). Every commit opens a task for each entered state
+  // with `task:` and closes the active task of each exited one, in the same transaction.
+
+  // Claims an open task for `user` (claimed by `user` already: answered as is). Errors: NotFound;
+  // FailedPrecondition when someone else holds it (named) or it is completed/closed.
+  virtual Result<store::TaskRecord> ClaimTask(const std::string& org_id, const std::string& task_id,
+                                              const std::string& user) = 0;
+  // Gives a task claimed by `user` back (open already: answered as is). Errors as ClaimTask.
+  virtual Result<store::TaskRecord> ReleaseTask(const std::string& org_id, const std::string& task_id,
+                                                const std::string& user) = 0;
+  // Completes a task: accepts the decision's event on the task's instance exactly like Accept (same
+  // idempotency rules: the same key with the same request replays the Outcome) with payload = the form
+  // data plus {"task": {"id", "decision", "checklist"}} and actor = request.actor, and closes the task
+  // as completed in THAT commit. Errors (nothing changes):
+  //   NotFound             no such task in this org
+  //   FailedPrecondition   the task is completed/closed or claimed by someone else; or its instance
+  //                        does not accept the event any more (the state changed meanwhile)
+  //   InvalidArgument      unknown decision (the message lists the decisions); data not matching the
+  //                        form: one problem per line, each starting with a JSON pointer ("/data/x: …")
+  //   IdempotencyMismatch  the key was used before with a different request
+  virtual Result<Outcome> CompleteTask(const CompleteTaskRequest& request) = 0;
+  // Pass-throughs to the store (NotFound across orgs).
+  virtual Result<std::vector<store::TaskRecord>> ListTasks(const std::string& org_id,
+                                                           const store::TaskFilter& filter) = 0;
+  virtual Result<store::TaskRecord> GetTask(const std::string& org_id, const std::string& task_id) = 0;
 };
 
 Result<std::unique_ptr<Engine>> NewEngine(const EngineOptions& options);

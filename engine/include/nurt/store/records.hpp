@@ -91,4 +91,49 @@ struct DefinitionRecord {
   TimePoint created_at{};
 };
 
+// A human task (`task:` of a state, docs/dsl.md "Human tasks"): opened when its state is entered, closed
+// when the state is left or when someone completes it. Lifecycle (docs/store.md "tasks"):
+//   open --claim--> claimed --release--> open;  open|claimed --complete--> completed;
+//   open|claimed --state left--> closed.   completed and closed are final.
+struct TaskRecord {
+  std::string org_id;
+  std::string id;               // ULID
+  std::string instance_id;
+  std::string machine;
+  std::string state;            // the state id whose `task:` this is
+  std::string title;
+  std::string description;
+  std::string assignee_role;    // exactly one of role/user is set by the DSL ("" = not by role)
+  std::string assignee_user;
+  Json form = Json::array();       // [{"name","type","required"[,"label"][,"options"]}]
+  Json checklist = Json::array();  // ["item", …]
+  Json decisions = Json::object(); // {"decision": "event", …}
+  std::optional<TimePoint> due_at;
+  std::string status = "open";  // open | claimed | completed | closed
+  std::string claimed_by;       // "" unless claimed (kept when completed by the claimer)
+  std::optional<TimePoint> claimed_at;
+  std::string decision;         // completed: the decision taken
+  std::string completed_by;     // completed: the actor
+  Json result;                  // completed: {"data": {...}, "checklist": [...]}; else null
+  TimePoint opened_at{};
+  std::optional<TimePoint> closed_at;  // completed or closed
+  std::string close_reason;     // closed: why ("state review left on event offer.withdrawn")
+  std::int64_t opened_by_sequence = 0;  // the event (instance log sequence) that opened it
+  std::int64_t closed_by_sequence = 0;  // the event that completed/closed it (0 while active)
+
+  // The task as the API shows it: camelCase keys, times as ISO-8601, absent optionals as null.
+  Json ToJson() const;
+};
+
+// How a commit ends a task. `status` completed (a person decided: decision, actor, result) or closed
+// (its state was left: reason). The store sets closed_at and closed_by_sequence from the commit.
+struct TaskClosure {
+  std::string task_id;
+  std::string status;    // completed | closed
+  std::string actor;     // completed: who completed it (must be the claimer when claimed)
+  std::string decision;  // completed
+  std::string reason;    // closed
+  Json result;           // completed: {"data": {...}, "checklist": [...]}
+};
+
 }  // namespace nurt::store

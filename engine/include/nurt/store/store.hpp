@@ -30,6 +30,25 @@ struct CommitRequest {
   std::vector<TransitionRecord> transitions;
   std::vector<OutboxItem> outbox;
   std::optional<IdempotencyRecord> idempotency;  // written with the commit when present
+  // Human tasks the step opened (org_id/instance_id must name this instance; opened_by_sequence is
+  // set by the caller) and ended. Closures apply before openings, so a commit may close a state's
+  // task and open a fresh one for the same state.
+  std::vector<TaskRecord> tasks_opened;
+  std::vector<TaskClosure> tasks_closed;
+};
+
+// ListTasks filter. Every field "" = any. Results are ordered by id (= by opening time).
+struct TaskFilter {
+  // "open" matches open AND claimed tasks (the inbox: everything not yet done, whoever holds it);
+  // "claimed", "completed", "closed" match exactly that status; "" = any status.
+  std::string status;
+  std::string assignee_role;
+  std::string assignee_user;
+  std::string instance_id;
+  std::string machine;
+  std::string after_id;      // cursor: tasks with id > after_id
+  bool only_active = false;  // true = open or claimed (same as status "open"; combined: both apply)
+  int limit = 100;           // 1..1000
 };
 
 struct InstanceFilter {
@@ -52,6 +71,8 @@ class Store {
   //   Conflict        expected_version does not match (someone else advanced the instance), or the
   //                   instance exists when expected_version == 0 (AlreadyExists in that case)
   //   AlreadyExists   the idempotency key was committed meanwhile (caller re-reads the record)
+  //   Conflict        also: a task in tasks_closed is no longer open/claimed, or (completed) is
+  //                   claimed by someone other than the closure's actor — it changed meanwhile
   //   Unavailable     the database is busy or IO failed; nothing was written
   virtual Status Commit(const CommitRequest& request) = 0;
 
@@ -93,6 +114,20 @@ class Store {
   // Marks an item done/failed with its result. NotFound if absent; FailedPrecondition if not pending.
   virtual Status CompleteOutbox(const std::string& org_id, const std::string& id,
                                 const std::string& status, const Json& result) = 0;
+
+  // Human tasks (opened and closed only through Commit). NotFound when absent or of another org.
+  virtual Result<TaskRecord> GetTask(const std::string& org_id, const std::string& id) = 0;
+  virtual Result<std::vector<TaskRecord>> ListTasks(const std::string& org_id,
+                                                    const TaskFilter& filter) = 0;
+  // open -> claimed by `user` (at `now`). Claimed by `user` already: OK, nothing changes. Errors:
+  // NotFound; FailedPrecondition when claimed by someone else (names them) or completed/closed;
+  // InvalidArgument for an empty user.
+  virtual Status ClaimTask(const std::string& org_id, const std::string& id, const std::string& user,
+                           TimePoint now) = 0;
+  // claimed by `user` -> open. Already open: OK, nothing changes. Errors: NotFound;
+  // FailedPrecondition when claimed by someone else (names them) or completed/closed.
+  virtual Status ReleaseTask(const std::string& org_id, const std::string& id,
+                             const std::string& user) = 0;
 };
 
 struct SqliteOptions {

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "nurt/core/json.hpp"
+#include "nurt/core/result.hpp"
 #include "nurt/core/status.hpp"
 
 namespace nurt::api {
@@ -31,9 +32,10 @@ ApiError FromStatus(const Status& status);
                         Json details = nullptr);
 [[noreturn]] void ThrowStatus(const Status& status);
 
-// The value of a Result, or throws FromStatus(its status).
-template <typename R>
-auto ValueOrThrow(R&& result) -> decltype(std::move(result).value()) {
+// The value of a Result (by value: callers write `for (auto& x : ValueOrThrow(Call()))`, and a
+// reference into the temporary Result would dangle there), or throws FromStatus(its status).
+template <typename T>
+T ValueOrThrow(Result<T>&& result) {
   if (!result.ok()) ThrowStatus(result.status());
   return std::move(result).value();
 }

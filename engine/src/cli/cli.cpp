@@ -9,10 +9,12 @@
 #include <optional>
 #include <ostream>
 #include <regex>
+#include <unistd.h>
 #include <set>
 
 #include "cli/admin_command.hpp"
 #include "cli/keys_command.hpp"
+#include "cli/serve_command.hpp"
 #include "nurt/core/json.hpp"
 #include "nurt/dsl/graph.hpp"
 #include "nurt/dsl/loader.hpp"
@@ -34,6 +36,13 @@ CliEnvironment CliEnvironment::FromProcess() {
   e.actor = get("NURT_ACTOR");
   e.secret_file = get("NURT_SECRET_FILE");
   if (e.actor.empty() && !get("USER").empty()) e.actor = "cli:" + get("USER");
+  for (char** v = environ; v != nullptr && *v != nullptr; ++v) {
+    const std::string entry = *v;
+    const auto eq = entry.find('=');
+    if (entry.rfind("NURT_", 0) == 0 && eq != std::string::npos) {
+      e.nurt_variables[entry.substr(0, eq)] = entry.substr(eq + 1);
+    }
+  }
   return e;
 }
 
@@ -43,6 +52,7 @@ namespace {
 constexpr const char* kUsageHead = R"(usage: nurt [global options] COMMAND [args]
 
 Commands:
+  serve [--config FILE]                 run the daemon: HTTP API, until SIGTERM (docs/daemon.md)
   validate FILE...                      check workflow files; every problem as file:line:col
   graph FILE [--format mermaid|dot]     draw a machine (default mermaid)
   start MACHINE [--data JSON] [--id ID] [--key KEY] [--version N]
@@ -88,7 +98,8 @@ const std::set<std::string> kValueOptions = {"--db",   "--org",     "--path",  "
                                              "--machine", "--state", "--status", "--after", "--limit",
                                              "--until", "--name", "--scope", "--role", "--tier",
                                              "--expires", "--reason", "--secret-file", "--where",
-                                             "--patch", "--user", "--instance", "--decision", "--check"};
+                                             "--patch", "--user", "--instance", "--decision", "--check",
+                                             "--config"};
 const std::set<std::string> kFlagOptions = {"--json", "--help", "-h"};
 
 std::optional<std::string> ParseArgs(const std::vector<std::string>& raw, Args* args) {
@@ -165,6 +176,7 @@ class Cli {
     actor_ = Opt("--actor", env.actor.empty() ? "cli" : env.actor);
     json_ = args_.flags.count("--json") > 0;
     secret_file_env_ = env.secret_file;
+    nurt_variables_ = env.nurt_variables;
   }
 
   int Run() {
@@ -178,6 +190,7 @@ class Cli {
     if (c == "ls") return WithEngine([this] { return List(); });
     if (c == "replay") return WithEngine([this] { return Replay(); });
     if (c == "keys") return Keys();
+    if (c == "serve") return RunServe(Opt("--config"), nurt_variables_, out_, err_);
     if (internal::IsAdminCommand(c)) return AdminCommand();
     if (c == "tasks") return WithEngine([this] { return Tasks(); });
     err_ << "nurt: unknown command '" << c << "'\n\n" << UsageText();
@@ -646,6 +659,7 @@ class Cli {
   std::ostream& out_;
   std::ostream& err_;
   std::string db_, org_, path_, actor_, secret_file_env_;
+  std::map<std::string, std::string> nurt_variables_;
   bool json_ = false;
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<engine::Engine> engine_;

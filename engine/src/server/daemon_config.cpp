@@ -184,7 +184,7 @@ Status ApplyYaml(const YamlReader& r, const YAML::Node& root, DaemonConfig& c) {
                           });
     }
     if (key == "limits") {
-      return r.ForEachKey(v, "limits", {"max_body_bytes", "max_header_bytes"},
+      return r.ForEachKey(v, "limits", {"max_body_bytes", "max_header_bytes", "rate_limiting"},
                           [&](const std::string& k, const YAML::Node& n) -> Status {
                             if (k == "max_body_bytes") {
                               NURT_ASSIGN_FIELD(c.max_body_bytes, r.Integer(n, "limits." + k, 1, 1LL << 40));
@@ -192,6 +192,7 @@ Status ApplyYaml(const YamlReader& r, const YAML::Node& root, DaemonConfig& c) {
                             if (k == "max_header_bytes") {
                               NURT_ASSIGN_FIELD(c.max_header_bytes, r.Integer(n, "limits." + k, 1024, 1 << 20));
                             }
+                            if (k == "rate_limiting") NURT_ASSIGN_FIELD(c.rate_limiting, r.Boolean(n, "limits." + k));
                             return Status::Ok();
                           });
     }

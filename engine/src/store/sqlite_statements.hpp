@@ -113,6 +113,11 @@ inline constexpr const char* kListDefinitions = "SELECT " NURT_DEFINITION_COLUMN
                                                 "ORDER BY name, version";
 #undef NURT_DEFINITION_COLUMNS
 
+// `state` is the JSON array text of active atomic states; grouped as stored (same order every time).
+inline constexpr const char* kCountInstances =
+    "SELECT org_id, machine, state, run_status, count(*) FROM instances "
+    "GROUP BY org_id, machine, state, run_status";
+
 // `status = 'pending'` is written literally so that the partial index outbox_pending applies.
 inline constexpr const char* kListPendingOutbox =
     "SELECT org_id, id, instance_id, event_sequence, kind, payload, idempotency_key, created_at, "

@@ -748,6 +748,25 @@ Result<std::vector<DefinitionRecord>> SqliteStore::ListDefinitions(const std::st
   return out;
 }
 
+Result<std::vector<InstanceCount>> SqliteStore::CountInstances() {
+  NURT_ASSIGN_OR_RETURN(ReaderLease lease, AcquireReader());
+  NURT_ASSIGN_OR_RETURN(Query q, lease.get()->Prepare(kCountInstances));
+  std::vector<InstanceCount> out;
+  for (;;) {
+    NURT_ASSIGN_OR_RETURN(bool row, q.Next("counting instances by state"));
+    if (!row) break;
+    InstanceCount c;
+    c.org_id = q.Text(0);
+    c.machine = q.Text(1);
+    NURT_ASSIGN_OR_RETURN(Json states, Load(q.Text(2), "instances.state of org " + Quote(c.org_id)));
+    for (const auto& s : states) c.state += (c.state.empty() ? "" : " ") + s.get<std::string>();
+    c.run_status = q.Text(3);
+    c.count = q.Int64(4);
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
 Result<std::vector<OutboxItem>> SqliteStore::ListPendingOutbox(
     const std::vector<std::string>& kinds, int limit) {
   if (limit <= 0) {

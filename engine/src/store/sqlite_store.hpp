@@ -49,6 +49,7 @@ class SqliteStore final : public Store {
   Result<DefinitionRecord> GetDefinition(const std::string& org_id, const std::string& name,
                                          std::int64_t version) override;
   Result<std::vector<DefinitionRecord>> ListDefinitions(const std::string& org_id) override;
+  Result<std::vector<InstanceCount>> CountInstances() override;
   Result<std::vector<OutboxItem>> ListPendingOutbox(const std::vector<std::string>& kinds,
                                                     int limit) override;
   Status CompleteOutbox(const std::string& org_id, const std::string& id, const std::string& status,

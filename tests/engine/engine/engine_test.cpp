@@ -7,6 +7,7 @@
 #include <random>
 #include <thread>
 
+#include "forwarding_store.hpp"
 #include "engine_harness.hpp"
 #include "nurt/dsl/loader.hpp"
 
@@ -206,80 +207,21 @@ TEST_F(EngineTest, CompletedInstancesRefuseEventsAndKeepTheirOutput) {
 }
 
 // A store decorator that lets another writer commit first, once — a deterministic lost race.
-class RacingStore final : public store::Store {
+class RacingStore final : public testing::ForwardingStore {
  public:
-  RacingStore(store::Store* inner, std::function<void()> race) : inner_(inner), race_(std::move(race)) {}
+  RacingStore(store::Store* inner, std::function<void()> race) : ForwardingStore(inner), race_(std::move(race)) {}
   Status Commit(const store::CommitRequest& r) override {
-    if (race_) {
-      auto race = std::move(race_);
-      race_ = nullptr;
-      race();
-    }
+    if (race_) std::exchange(race_, nullptr)();
     ++commits;
     return inner_->Commit(r);
   }
   Status CommitBatch(const std::vector<store::CommitRequest>& r, std::vector<Status>* s) override {
-    if (race_) {
-      auto race = std::move(race_);
-      race_ = nullptr;
-      race();
-    }
+    if (race_) std::exchange(race_, nullptr)();
     return inner_->CommitBatch(r, s);
-  }
-  Result<store::InstanceRecord> GetInstance(const std::string& o, const std::string& i) override {
-    return inner_->GetInstance(o, i);
-  }
-  Result<std::vector<store::InstanceRecord>> ListInstances(const std::string& o,
-                                                           const store::InstanceFilter& f) override {
-    return inner_->ListInstances(o, f);
-  }
-  Result<std::optional<store::IdempotencyRecord>> FindIdempotency(const std::string& o,
-                                                                  const std::string& i,
-                                                                  const std::string& k) override {
-    return inner_->FindIdempotency(o, i, k);
-  }
-  Result<std::vector<store::EventEnvelope>> ListEvents(const std::string& o, const std::string& i,
-                                                       std::int64_t a, std::int64_t u) override {
-    return inner_->ListEvents(o, i, a, u);
-  }
-  Result<std::vector<store::TransitionRecord>> ListTransitions(const std::string& o,
-                                                               const std::string& i) override {
-    return inner_->ListTransitions(o, i);
-  }
-  Status PutDefinition(const store::DefinitionRecord& d) override { return inner_->PutDefinition(d); }
-  Result<store::DefinitionRecord> GetDefinition(const std::string& o, const std::string& n,
-                                                std::int64_t v) override {
-    return inner_->GetDefinition(o, n, v);
-  }
-  Result<std::vector<store::DefinitionRecord>> ListDefinitions(const std::string& o) override {
-    return inner_->ListDefinitions(o);
-  }
-  Result<std::vector<store::OutboxItem>> ListPendingOutbox(const std::vector<std::string>& k,
-                                                           int l) override {
-    return inner_->ListPendingOutbox(k, l);
-  }
-  Status CompleteOutbox(const std::string& o, const std::string& i, const std::string& s,
-                        const Json& r) override {
-    return inner_->CompleteOutbox(o, i, s, r);
-  }
-  Result<store::TaskRecord> GetTask(const std::string& o, const std::string& i) override {
-    return inner_->GetTask(o, i);
-  }
-  Result<std::vector<store::TaskRecord>> ListTasks(const std::string& o,
-                                                   const store::TaskFilter& f) override {
-    return inner_->ListTasks(o, f);
-  }
-  Status ClaimTask(const std::string& o, const std::string& i, const std::string& u,
-                   TimePoint now) override {
-    return inner_->ClaimTask(o, i, u, now);
-  }
-  Status ReleaseTask(const std::string& o, const std::string& i, const std::string& u) override {
-    return inner_->ReleaseTask(o, i, u);
   }
   int commits = 0;
 
  private:
-  store::Store* inner_;
   std::function<void()> race_;
 };
 

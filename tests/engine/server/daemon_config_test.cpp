@@ -45,7 +45,7 @@ TEST(DaemonConfigTest, ReadsEverySection) {
 listen: {address: 0.0.0.0, port: 9090}
 threads: 8
 timeouts: {request: 500ms, idle: 5m, shutdown_grace: 1h}
-limits: {max_body_bytes: 2048, max_header_bytes: 4096}
+limits: {max_body_bytes: 2048, max_header_bytes: 4096, rate_limiting: false}
 store: {sqlite: /var/lib/nurt/nurt.db, fsync: false}
 secret_file: /etc/nurt/secret
 definitions: {paths: [a, b/c], orgs: [acme, beta]}
@@ -59,6 +59,7 @@ log: {level: debug}
   EXPECT_EQ(config.shutdown_grace, 1h);
   EXPECT_EQ(config.max_body_bytes, 2048u);
   EXPECT_EQ(config.max_header_bytes, 4096u);
+  EXPECT_FALSE(config.rate_limiting);
   EXPECT_EQ(config.sqlite_path, "/var/lib/nurt/nurt.db");
   EXPECT_FALSE(config.fsync);
   EXPECT_EQ(config.SecretFilePath(), "/etc/nurt/secret");
@@ -191,6 +192,7 @@ TEST(DaemonConfigSchemaTest, SchemaKeysAndDefaultsMatchTheParser) {
       EXPECT_EQ(c.shutdown_grace, defaults.shutdown_grace) << yaml;
       EXPECT_EQ(c.max_body_bytes, defaults.max_body_bytes) << yaml;
       EXPECT_EQ(c.max_header_bytes, defaults.max_header_bytes) << yaml;
+      EXPECT_EQ(c.rate_limiting, defaults.rate_limiting) << yaml;
       EXPECT_EQ(c.sqlite_path, defaults.sqlite_path) << yaml;
       EXPECT_EQ(c.fsync, defaults.fsync) << yaml;
       EXPECT_EQ(c.secret_file, defaults.secret_file) << yaml;

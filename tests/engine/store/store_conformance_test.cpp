@@ -1224,3 +1224,24 @@ TEST_P(StoreConformanceTest, AcknowledgedCommitsSurviveSigkill) {
 
 }  // namespace
 }  // namespace nurt::store
+
+namespace nurt::store {
+namespace {
+
+// The metrics gauge's source: every instance counted once, by org, machine, state and run status.
+TEST_P(StoreConformanceTest, CountInstancesGroupsByOrgMachineStateAndRunStatus) {
+  ASSERT_OK(store_->Commit(Step(kOrg, "A", 0, {"open"})));
+  ASSERT_OK(store_->Commit(Step(kOrg, "B", 0, {"open"})));
+  ASSERT_OK(store_->Commit(Step(kOrg, "C", 0, {"ksef.sent", "payment.waiting"})));
+  ASSERT_OK(store_->Commit(Step(kOtherOrg, "A", 0, {"open"})));
+  auto counts = store_->CountInstances();
+  ASSERT_TRUE(counts.ok()) << counts.status();
+  std::map<std::string, std::int64_t> got;
+  for (const auto& c : *counts) got[c.org_id + "|" + c.machine + "|" + c.state + "|" + c.run_status] = c.count;
+  EXPECT_EQ(got, (std::map<std::string, std::int64_t>{{"acme|order|open|active", 2},
+                                                      {"acme|order|ksef.sent payment.waiting|active", 1},
+                                                      {"globex|order|open|active", 1}}));
+}
+
+}  // namespace
+}  // namespace nurt::store

@@ -2,6 +2,7 @@
 // The `nurt` command line. main() only forwards to RunCli so tests can drive every command in-process.
 
 #include <iosfwd>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,8 @@ struct CliEnvironment {
   std::string path;      // NURT_PATH: ':'-separated folders with workflow YAML
   std::string actor;     // NURT_ACTOR
   std::string secret_file;  // NURT_SECRET_FILE: master secret for API keys ("" = "<db>.secret")
+  // Every NURT_* variable, for `nurt serve` (its configuration takes environment overrides).
+  std::map<std::string, std::string> nurt_variables;
   static CliEnvironment FromProcess();
 };
 

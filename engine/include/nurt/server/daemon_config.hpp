@@ -4,7 +4,7 @@
 //   listen: {address: 127.0.0.1, port: 8080}
 //   threads: 4
 //   timeouts: {request: 30s, idle: 60s, shutdown_grace: 20s}   # durations: 500ms, 30s, 5m, 1h
-//   limits: {max_body_bytes: 1048576, max_header_bytes: 16384}
+//   limits: {max_body_bytes: 1048576, max_header_bytes: 16384, rate_limiting: true}
 //   store: {sqlite: ./nurt.db, fsync: true}
 //   secret_file: ""        # "" = "<sqlite path>.secret"
 //   definitions: {paths: [workflows, examples], orgs: [demo]}
@@ -42,6 +42,9 @@ struct DaemonConfig {
   std::chrono::milliseconds shutdown_grace{20000};
   std::size_t max_body_bytes = 1 << 20;
   std::size_t max_header_bytes = 16 * 1024;
+  // Per-key rate limits (tiers). Off only for trusted single-tenant set-ups and benchmarks: without it
+  // no X-RateLimit-* headers are sent and no request is refused with 429.
+  bool rate_limiting = true;
   std::string sqlite_path = "./nurt.db";
   bool fsync = true;
   std::string secret_file;  // "" = SecretFilePath() derives it from sqlite_path

@@ -63,6 +63,14 @@ struct InstanceFilter {
   std::vector<std::pair<std::string, Json>> context_equals;
 };
 
+// One group of instances for metrics: those of one org and machine in one state and run status.
+struct InstanceCount {
+  std::string org_id, machine;
+  std::string state;  // the active atomic states, space-separated (e.g. "ksef.sent payment.waiting")
+  std::string run_status;
+  std::int64_t count = 0;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -107,6 +115,10 @@ class Store {
   virtual Result<DefinitionRecord> GetDefinition(const std::string& org_id, const std::string& name,
                                                  std::int64_t version = 0) = 0;
   virtual Result<std::vector<DefinitionRecord>> ListDefinitions(const std::string& org_id) = 0;
+
+  // Every instance counted by (org, machine, state, run status), across orgs: the daemon's
+  // `nurt_instances` gauge. Reads the whole instances table: call it per metrics scrape, not per request.
+  virtual Result<std::vector<InstanceCount>> CountInstances() = 0;
 
   // Pending outbox items of the given kinds (all kinds when empty), oldest first, across orgs.
   virtual Result<std::vector<OutboxItem>> ListPendingOutbox(const std::vector<std::string>& kinds,

@@ -1,0 +1,224 @@
+#include "nurt/daemon/daemon.hpp"
+
+#include <condition_variable>
+#include <iostream>
+#include <mutex>
+#include <thread>
+
+#include "nurt/api/api.hpp"
+#include "nurt/auth/master_secret.hpp"
+#include "nurt/auth/rate_limiter.hpp"
+#include "nurt/auth/task_link.hpp"
+#include "nurt/engine/workflow_folders.hpp"
+#include "nurt/server/http_server.hpp"
+#include "nurt/server/logger.hpp"
+#include "nurt/server/metrics.hpp"
+#include "nurt/store/key_store.hpp"
+
+namespace nurt::daemon {
+namespace {
+
+// Delivers committed internal effects (emit to another instance, spawn) in the background: woken after
+// each commit that may have produced some, and once a second in case a wake-up was missed or a
+// delivery failed transiently.
+class DeliveryLoop {
+ public:
+  DeliveryLoop(engine::Engine* engine, server::Logger* logger) : engine_(engine), logger_(logger) {
+    thread_ = std::thread([this] { Run(); });
+  }
+  ~DeliveryLoop() { Stop(); }
+
+  void Wake() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      pending_ = true;
+    }
+    cv_.notify_one();
+  }
+
+  void Stop() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stopping_) return;
+      stopping_ = true;
+    }
+    cv_.notify_one();
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  void Run() {
+    for (;;) {
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        cv_.wait_for(lock, std::chrono::seconds(1), [this] { return pending_ || stopping_; });
+        pending_ = false;
+      }
+      // Drain, also when stopping: what was committed before shutdown is delivered before exit.
+      for (int round = 0; round < 100; ++round) {
+        auto n = engine_->DeliverInternalEffects(1000);
+        if (!n.ok()) {
+          logger_->Log(server::LogLevel::kError, "internal effect delivery failed",
+                       Json{{"error", n.status().ToString()}});
+          break;
+        }
+        if (*n == 0) break;
+      }
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stopping_) return;
+    }
+  }
+
+  engine::Engine* engine_;
+  server::Logger* logger_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool pending_ = false;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+class DaemonImpl final : public Daemon {
+ public:
+  Status Init(const server::DaemonConfig& config, const DaemonEnvironment& environment) {
+    clock_ = environment.clock ? environment.clock : env::SystemClock();
+    random_ = environment.random ? environment.random : env::SystemRandom();
+    fs_ = environment.fs ? environment.fs : env::LocalFileSystem();
+    logger_ = std::make_unique<server::Logger>(environment.log ? environment.log : &std::clog,
+                                               config.log_level, clock_);
+
+    store::SqliteOptions so;
+    so.path = config.sqlite_path;
+    so.fsync_on_commit = config.fsync;
+    NURT_ASSIGN_OR_RETURN(store_, store::NewSqliteStore(so));
+    NURT_ASSIGN_OR_RETURN(key_store_, store::NewSqliteKeyStore(so));
+    ids_ = env::NewUlidGenerator(clock_);
+    engine::EngineOptions eo;
+    eo.store = store_.get();
+    eo.clock = clock_;
+    eo.ids = ids_.get();
+    NURT_ASSIGN_OR_RETURN(engine_, engine::NewEngine(eo));
+
+    NURT_ASSIGN_OR_RETURN(std::string secret,
+                          auth::LoadOrCreateSecret(fs_, random_, config.SecretFilePath()));
+    keys_ = std::make_unique<auth::ApiKeyService>(key_store_.get(), clock_, random_, ids_.get(), secret);
+    rate_limiter_ = std::make_unique<auth::RateLimiter>(clock_);
+    task_links_ = std::make_unique<auth::TaskLinkSigner>(auth::DeriveTaskLinkKey(secret));
+
+    NURT_RETURN_IF_ERROR(PublishDefinitions(config));
+
+    metrics_ = std::make_unique<server::MetricsRegistry>();
+    metrics_->AddCollector([this](server::MetricsWriter& w) {
+      auto counts = store_->CountInstances();
+      if (!counts.ok()) {
+        logger_->Log(server::LogLevel::kWarn, "metrics: counting instances failed",
+                     Json{{"error", counts.status().ToString()}});
+        return;
+      }
+      w.Family("nurt_instances", "Instances by organisation, machine, active states and run status.",
+               server::MetricType::kGauge);
+      for (const auto& c : *counts) {
+        w.Sample({{"org", c.org_id}, {"machine", c.machine}, {"state", c.state}, {"run_status", c.run_status}},
+                 static_cast<double>(c.count));
+      }
+    });
+    delivery_ = std::make_unique<DeliveryLoop>(engine_.get(), logger_.get());
+    api::ApiOptions ao;
+    ao.engine = engine_.get();
+    ao.store = store_.get();
+    ao.keys = keys_.get();
+    ao.rate_limiter = config.rate_limiting ? rate_limiter_.get() : nullptr;
+    ao.task_links = task_links_.get();
+    ao.clock = clock_;
+    ao.metrics = metrics_.get();
+    ao.logger = logger_.get();
+    ao.after_commit = [this] { delivery_->Wake(); };
+    api_ = std::make_unique<api::Api>(std::move(ao));
+
+    NURT_ASSIGN_OR_RETURN(
+        server_, server::HttpServer::Start(
+                     server::ToServerOptions(config),
+                     [this](server::HttpRequest& request) { return api_->Handle(request); }, logger_.get(),
+                     metrics_.get(), clock_, random_));
+    server_->SetReady(true);
+    logger_->Log(server::LogLevel::kInfo, "nurt daemon ready",
+                 Json{{"address", config.listen_address}, {"port", server_->port()},
+                      {"store", config.sqlite_path}, {"threads", config.threads}});
+    return Status::Ok();
+  }
+
+  std::uint16_t port() const override { return server_->port(); }
+
+  void Shutdown() override {
+    std::call_once(shutdown_once_, [this] {
+      logger_->Log(server::LogLevel::kInfo, "shutting down: draining requests");
+      server_->Shutdown();
+      delivery_->Stop();
+      logger_->Log(server::LogLevel::kInfo, "shut down cleanly");
+      std::lock_guard<std::mutex> lock(mu_);
+      done_ = true;
+      cv_.notify_all();
+    });
+  }
+
+  void Wait() override {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [this] { return done_; });
+  }
+
+  ~DaemonImpl() override {
+    if (server_) Shutdown();
+  }
+
+  engine::Engine* engine() override { return engine_.get(); }
+  auth::ApiKeyService* keys() override { return keys_.get(); }
+
+ private:
+  Status PublishDefinitions(const server::DaemonConfig& config) {
+    for (const auto& org : config.definition_orgs) {
+      NURT_ASSIGN_OR_RETURN(auto report,
+                            engine::PublishFolders(engine_.get(), org, config.definition_paths, fs_));
+      if (!report.errors.empty() || !report.refused.empty()) {
+        std::string msg = "workflows in " + std::to_string(report.invalid.size()) +
+                          " file(s) do not validate or were refused; the daemon will not start with them:";
+        for (const auto& d : report.errors) msg += "\n  " + d.ToString();
+        for (const auto& s : report.refused) msg += "\n  " + s.message();
+        return Status::InvalidArgument(msg);
+      }
+      logger_->Log(server::LogLevel::kInfo, "definitions published",
+                   Json{{"org", org}, {"definitions", report.published}});
+    }
+    return Status::Ok();
+  }
+
+  const env::Clock* clock_ = nullptr;
+  env::Random* random_ = nullptr;
+  env::FileSystem* fs_ = nullptr;
+  std::unique_ptr<server::Logger> logger_;
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<store::KeyStore> key_store_;
+  std::unique_ptr<env::IdGenerator> ids_;
+  std::unique_ptr<engine::Engine> engine_;
+  std::unique_ptr<auth::ApiKeyService> keys_;
+  std::unique_ptr<auth::RateLimiter> rate_limiter_;
+  std::unique_ptr<auth::TaskLinkSigner> task_links_;
+  std::unique_ptr<server::MetricsRegistry> metrics_;
+  std::unique_ptr<DeliveryLoop> delivery_;
+  std::unique_ptr<api::Api> api_;
+  std::unique_ptr<server::HttpServer> server_;
+  std::once_flag shutdown_once_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool done_ = false;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Daemon>> Daemon::Start(const server::DaemonConfig& config,
+                                              const DaemonEnvironment& environment) {
+  auto daemon = std::make_unique<DaemonImpl>();
+  NURT_RETURN_IF_ERROR(daemon->Init(config, environment));
+  return std::unique_ptr<Daemon>(std::move(daemon));
+}
+
+}  // namespace nurt::daemon

@@ -1,0 +1,86 @@
+// The real `nurt serve` process: configuration from a file plus environment, a request over loopback,
+// then SIGTERM → graceful stop with exit status 0.
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <regex>
+
+#include "daemon_fixture.hpp"
+
+namespace nurt::daemon {
+namespace {
+
+struct Child {
+  pid_t pid = -1;
+  FILE* out = nullptr;
+};
+
+Child Spawn(const std::vector<std::string>& argv, const std::vector<std::string>& env) {
+  int fds[2];
+  if (pipe(fds) != 0) return {};
+  Child child;
+  child.pid = fork();
+  if (child.pid == 0) {
+    dup2(fds[1], STDOUT_FILENO);
+    close(fds[0]);
+    std::vector<char*> args, envp;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    for (const auto& e : env) envp.push_back(const_cast<char*>(e.c_str()));
+    envp.push_back(nullptr);
+    execve(args[0], args.data(), envp.data());
+    _exit(127);
+  }
+  close(fds[1]);
+  child.out = fdopen(fds[0], "r");
+  return child;
+}
+
+std::string ReadLine(FILE* f) {
+  std::string line;
+  for (int c; (c = fgetc(f)) != EOF && c != '\n';) line += static_cast<char>(c);
+  return line;
+}
+
+TEST(NurtServe, ServesUntilSigtermThenExitsZero) {
+  const std::string binary = NURT_BINARY_ROOT "/engine/nurt";
+  if (access(binary.c_str(), X_OK) != 0) GTEST_SKIP() << binary << " is not built";
+  testing::TempDir dir;
+  const std::string config = dir.File("nurt.yaml");
+  std::ofstream(config) << "listen: {address: 127.0.0.1, port: 8080}\nthreads: 2\nlog: {level: warn}\n";
+  Child child = Spawn({binary, "serve", "--config", config},
+                      {"NURT_PORT=0", "NURT_DB=" + dir.File("nurt.db"), "NURT_FSYNC=false",
+                       "NURT_DEFINITIONS=" + std::string(NURT_SOURCE_ROOT) + "/examples",
+                       "NURT_DEFINITION_ORGS=acme"});
+  ASSERT_GT(child.pid, 0);
+  const std::string banner = ReadLine(child.out);
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(banner, m, std::regex(R"(http://127\.0\.0\.1:(\d+))"))) << banner;
+  const auto port = static_cast<std::uint16_t>(std::stoi(m[1]));
+  {
+    testing::HttpTestClient client(port);
+    EXPECT_EQ(client.Request("GET", "/healthz").status, 200);
+    EXPECT_EQ(client.Request("GET", "/v1/instances").status, 401);
+  }
+  ASSERT_EQ(kill(child.pid, SIGTERM), 0);
+  int status = 0;
+  ASSERT_EQ(waitpid(child.pid, &status, 0), child.pid);
+  ASSERT_TRUE(WIFEXITED(status)) << "killed by a signal instead of stopping";
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_NE(ReadLine(child.out).find("stopped after SIGTERM"), std::string::npos);
+  fclose(child.out);
+
+  // A bad configuration stops the start with file:line:col and status 1.
+  std::ofstream(config) << "listen: {adress: 127.0.0.1}\n";
+  Child bad = Spawn({binary, "serve", "--config", config}, {"NURT_DB=" + dir.File("nurt.db")});
+  ASSERT_EQ(waitpid(bad.pid, &status, 0), bad.pid);
+  EXPECT_EQ(WEXITSTATUS(status), 1);
+  fclose(bad.out);
+}
+
+}  // namespace
+}  // namespace nurt::daemon

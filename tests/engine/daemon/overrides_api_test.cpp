@@ -26,6 +26,11 @@ TEST_F(DaemonTest, SuspendResumeForceSkipCancelAreAuditedInHistory) {
   ASSERT_EQ(forced.status, 200) << forced;
   EXPECT_EQ(forced.body["state"], Json::array({"qualified"}));
 
+  // The lead's qualification task was closed when force left `new`.
+  ApiResponse tasks = Call("GET", "/v1/tasks?status=closed&instance=" + id, admin_);
+  ASSERT_EQ(tasks.body["items"].size(), 1u) << tasks;
+  EXPECT_EQ(Call("GET", "/v1/tasks?instance=" + id, admin_).body["items"].size(), 0u);
+
   ApiResponse cancelled = Call("POST", base + "/cancel", admin_, Json{{"reason", "duplicate lead"}},
                                {{"Idempotency-Key", "cancel-1"}});
   ASSERT_EQ(cancelled.status, 200) << cancelled;

@@ -108,6 +108,10 @@ TEST_F(DaemonTest, AnotherOrganisationSeesNothing) {
   ApiResponse key = Call("POST", "/v1/keys", admin_, Json{{"name", "victim"}, {"scopes", {"read:instances"}}});
   const std::string key_id = key.body["key"]["id"];
   const Json override_body = {{"reason", "x"}, {"state", "qualified"}};
+  // A lead opens a "Qualify the lead" task in its first state.
+  ApiResponse shown = Call("GET", "/v1/instances/" + id, admin_);
+  ASSERT_EQ(shown.body["tasks"].size(), 1u) << shown;
+  const std::string task = shown.body["tasks"][0]["id"];
   struct Probe {
     std::string method, path;
     Json body;
@@ -123,6 +127,11 @@ TEST_F(DaemonTest, AnotherOrganisationSeesNothing) {
       {"POST", "/v1/instances/" + id + "/force", override_body},
       {"POST", "/v1/instances/" + id + "/retry", Json{{"reason", "x"}}},
       {"GET", "/v1/exports/events?instance=" + id, nullptr},
+      {"GET", "/v1/tasks/" + task, nullptr},
+      {"POST", "/v1/tasks/" + task + "/claim", Json::object()},
+      {"POST", "/v1/tasks/" + task + "/release", Json::object()},
+      {"POST", "/v1/tasks/" + task + "/links", Json::object()},
+      {"POST", "/v1/tasks/" + task + "/complete", Json{{"decision", "drop"}}},
       {"GET", "/v1/keys/" + key_id, nullptr},
       {"PATCH", "/v1/keys/" + key_id, Json{{"expiresAt", nullptr}}},
       {"POST", "/v1/keys/" + key_id + "/suspend", Json::object()},
@@ -141,7 +150,9 @@ TEST_F(DaemonTest, AnotherOrganisationSeesNothing) {
     EXPECT_EQ(r.status, 200) << path << " " << r;
     EXPECT_EQ(r.text.find(id), std::string::npos) << path;
     EXPECT_EQ(r.text.find(key_id), std::string::npos) << path;
+    EXPECT_EQ(r.text.find(task), std::string::npos) << path;
   }
+  EXPECT_EQ(Call("GET", "/v1/tasks/" + task, admin_).body["status"], "open");
   // And the instance is untouched.
   EXPECT_EQ(Call("GET", "/v1/instances/" + id, admin_).body["version"], 1);
 }

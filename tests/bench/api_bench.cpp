@@ -21,6 +21,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench_common.hpp"
 #include "http_test_client.hpp"
 #include "nurt/daemon/daemon.hpp"
 #include "nurt/dsl/loader.hpp"
@@ -29,33 +30,12 @@
 
 namespace {
 
-using SteadyClock = std::chrono::steady_clock;
+using nurt::bench::Die;
+using nurt::bench::Percentile;
+using nurt::bench::Seconds;
+using nurt::bench::SteadyClock;
 
-double Seconds(SteadyClock::time_point since) {
-  return std::chrono::duration<double>(SteadyClock::now() - since).count();
-}
-
-double Percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v[static_cast<std::size_t>(p * static_cast<double>(v.size() - 1))];
-}
-
-[[noreturn]] void Die(const std::string& what) {
-  std::fprintf(stderr, "nurt_api_bench: %s\n", what.c_str());
-  std::exit(1);
-}
-
-const char* kMachine = R"YAML(apiVersion: nurt/v1
-kind: Machine
-name: counter
-version: 1
-context: { initial: { n: 0 } }
-states:
-  open:
-    on:
-      add: { actions: [ { assign: { n: "ctx.n + event.data.by" } } ] }
-)YAML";
+const char* const kMachine = nurt::bench::kCounterMachine;
 
 struct Run {
   double per_second = 0, p50_ms = 0, p99_ms = 0;

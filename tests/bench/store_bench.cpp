@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_common.hpp"
 #include "nurt/dsl/loader.hpp"
 #include "nurt/engine/engine.hpp"
 #include "nurt/interp/interpreter.hpp"
@@ -25,11 +26,10 @@
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-double Seconds(Clock::time_point since) {
-  return std::chrono::duration<double>(Clock::now() - since).count();
-}
+using Clock = nurt::bench::SteadyClock;
+using nurt::bench::Die;
+using nurt::bench::Percentile;
+using nurt::bench::Seconds;
 
 long RssKiB() {
   std::ifstream statm("/proc/self/statm");
@@ -38,11 +38,6 @@ long RssKiB() {
   return resident * (sysconf(_SC_PAGESIZE) / 1024);
 }
 
-double Percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v[static_cast<std::size_t>(p * static_cast<double>(v.size() - 1))];
-}
 
 struct Figure {
   std::string name, unit;
@@ -63,10 +58,6 @@ void Report(const Figure& f) {
   std::fflush(stdout);
 }
 
-void Die(const std::string& what) {
-  std::fprintf(stderr, "nurt_bench: %s\n", what.c_str());
-  std::exit(1);
-}
 
 // --- the raw store limit: SQLite inserts of an event-shaped row, WAL, synchronous=FULL --------------
 // Same disk, same process, same durability settings as the store under test.
@@ -139,18 +130,7 @@ class RawSqlite {
 
 double Median(std::vector<double> v) { return Percentile(std::move(v), 0.5); }
 
-const char* kMachine = R"YAML(apiVersion: nurt/v1
-kind: Machine
-name: counter
-version: 1
-context: { initial: { n: 0 } }
-states:
-  open:
-    on:
-      add: { actions: [ { assign: { n: "ctx.n + event.data.by" } } ] }
-      close: closed
-  closed: { type: final }
-)YAML";
+const char* const kMachine = nurt::bench::kCounterMachine;
 
 struct Bench {
   nurt::testing::TempDir dir;

@@ -32,8 +32,11 @@ int PageLimit(const server::HttpRequest& request) {
   } catch (const std::exception&) {
     value = 0;
   }
-  if (value < 1 || value > 1000) {
-    Throw(400, "invalid_query", "limit must be an integer from 1 to 1000, got '" + text + "'");
+  // One row more than the page is read to know whether another page follows; the stores cap a read at
+  // 1000 rows.
+  if (value < 1 || value > kMaxPageSize) {
+    Throw(400, "invalid_query",
+          "limit must be an integer from 1 to " + std::to_string(kMaxPageSize) + ", got '" + text + "'");
   }
   return value;
 }

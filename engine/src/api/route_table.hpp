@@ -58,8 +58,26 @@ void AddKeyRoutes(RouteTable& table, const ApiOptions& deps);
 // After a successful commit: counts it in the metrics and wakes the internal-effect delivery.
 void Committed(const ApiOptions& deps, const engine::Outcome& outcome);
 server::HttpResponse JsonResponse(int status, const Json& body);
-// A page size from ?limit= (default 100, 1..1000; 400 otherwise).
+inline constexpr int kMaxPageSize = 500;
+
+// A page size from ?limit= (default 100, 1..kMaxPageSize; 400 otherwise).
 int PageLimit(const server::HttpRequest& request);
+// A page of a list answer: {"items": [...], "nextCursor": id-of-the-last-item | null}. `rows` were read
+// with limit + 1, so one row more than `limit` tells that there is a next page.
+template <typename Row, typename ToJson>
+Json Page(const std::vector<Row>& rows, int limit, ToJson&& to_json) {
+  Json items = Json::array();
+  Json next = nullptr;
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    if (static_cast<int>(i) == limit) {
+      next = rows[i - 1].id;
+      break;
+    }
+    items.push_back(to_json(rows[i]));
+  }
+  return Json{{"items", std::move(items)}, {"nextCursor", std::move(next)}};
+}
+
 // "2026-01-01T00:00:00.000Z", or null for nullopt.
 Json TimeOrNull(const std::optional<TimePoint>& t);
 

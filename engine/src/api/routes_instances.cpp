@@ -100,16 +100,7 @@ void AddInstanceRoutes(RouteTable& table, const ApiOptions& deps) {
     const int limit = PageLimit(call.request);
     filter.limit = limit + 1;  // one more tells whether there is a next page
     auto rows = ValueOrThrow(deps.store->ListInstances(call.org(), filter));
-    Json items = Json::array();
-    Json next = nullptr;
-    for (std::size_t i = 0; i < rows.size(); ++i) {
-      if (static_cast<int>(i) == limit) {
-        next = rows[i - 1].id;
-        break;
-      }
-      items.push_back(InstanceSummaryJson(rows[i]));
-    }
-    return JsonResponse(200, Json{{"items", std::move(items)}, {"nextCursor", next}});
+    return JsonResponse(200, Page(rows, limit, InstanceSummaryJson));
   });
 
   table.Add("GET", "/v1/instances/{id}", "read:instances", [&deps](Call& call) {

@@ -104,16 +104,7 @@ void AddKeyRoutes(RouteTable& table, const ApiOptions& deps) {
   table.Add("GET", "/v1/audit", "read:audit", [&deps](Call& call) {
     const int limit = PageLimit(call.request);
     auto rows = ValueOrThrow(deps.keys->ListAudit(call.org(), limit + 1, call.request.QueryParam("cursor")));
-    Json items = Json::array();
-    Json next = nullptr;
-    for (std::size_t i = 0; i < rows.size(); ++i) {
-      if (static_cast<int>(i) == limit) {
-        next = rows[i - 1].id;
-        break;
-      }
-      items.push_back(rows[i].ToJson());
-    }
-    return JsonResponse(200, Json{{"items", std::move(items)}, {"nextCursor", next}});
+    return JsonResponse(200, Page(rows, limit, [](const store::AuditRecord& a) { return a.ToJson(); }));
   });
 }
 

@@ -80,16 +80,7 @@ void AddTaskRoutes(RouteTable& table, const ApiOptions& deps) {
     const int limit = PageLimit(q);
     filter.limit = limit + 1;
     auto rows = ValueOrThrow(deps.engine->ListTasks(call.org(), filter));
-    Json items = Json::array();
-    Json next = nullptr;
-    for (std::size_t i = 0; i < rows.size(); ++i) {
-      if (static_cast<int>(i) == limit) {
-        next = rows[i - 1].id;
-        break;
-      }
-      items.push_back(TaskJson(rows[i]));
-    }
-    return JsonResponse(200, Json{{"items", std::move(items)}, {"nextCursor", next}});
+    return JsonResponse(200, Page(rows, limit, TaskJson));
   });
 
   table.Add("GET", "/v1/tasks/{id}", "read:tasks", [&deps](Call& call) {

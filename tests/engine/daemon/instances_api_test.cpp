@@ -207,3 +207,19 @@ TEST_F(DaemonTest, DefinitionsUploadValidateAndVersions) {
 
 }  // namespace
 }  // namespace nurt::daemon
+
+namespace nurt::daemon {
+namespace {
+
+// The largest page every list route allows is served (the stores cap one read at 1000 rows, and a
+// page reads one row more than it returns).
+TEST_F(DaemonTest, TheLargestPageIsServedByEveryList) {
+  for (const char* path : {"/v1/instances?limit=500", "/v1/tasks?limit=500", "/v1/audit?limit=500"}) {
+    ApiResponse r = Call("GET", path, admin_);
+    EXPECT_EQ(r.status, 200) << path << " " << r;
+  }
+  EXPECT_EQ(Call("GET", "/v1/tasks?limit=501", admin_).status, 400);
+}
+
+}  // namespace
+}  // namespace nurt::daemon

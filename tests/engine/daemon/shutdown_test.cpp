@@ -65,10 +65,14 @@ TEST_F(DaemonTest, ShutdownWithRequestsInFlightLosesAndDuplicatesNothing) {
       ASSERT_TRUE(events.ok());
       std::set<std::string> keys;
       for (const auto& e : *events) {
-        if (e.type == "note") EXPECT_TRUE(keys.insert(e.idempotency_key).second) << "applied twice: " << e.idempotency_key;
+        if (e.type == "note") {
+          EXPECT_TRUE(keys.insert(e.idempotency_key).second) << "applied twice: " << e.idempotency_key;
+        }
       }
       for (const auto& s : sent[c]) {
-        if (s.answered) EXPECT_TRUE(keys.count(s.key)) << "answered 200 but not durable: " << s.key;
+        if (s.answered) {
+          EXPECT_TRUE(keys.count(s.key)) << "answered 200 but not durable: " << s.key;
+        }
       }
       auto inst = (*store)->GetInstance("acme", ids[c]);
       ASSERT_TRUE(inst.ok());

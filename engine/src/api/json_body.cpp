@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <variant>
 
+#include "nurt/core/suggest.hpp"
+
 namespace nurt::api {
 namespace {
 
@@ -102,18 +104,6 @@ std::string TypeName(const Json& v) {
   return "an object";
 }
 
-std::size_t EditDistance(std::string_view a, std::string_view b) {
-  std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    cur[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
-    }
-    std::swap(prev, cur);
-  }
-  return prev[b.size()];
-}
 
 }  // namespace
 
@@ -233,15 +223,8 @@ std::vector<std::string> BodyReader::OptionalStringArray(std::string_view key) c
 void BodyReader::RejectUnknown(std::initializer_list<std::string_view> allowed) const {
   for (const auto& [k, _] : object_.items()) {
     if (std::find(allowed.begin(), allowed.end(), k) != allowed.end()) continue;
-    std::string hint;
-    std::size_t best = 3;
-    for (std::string_view a : allowed) {
-      const std::size_t d = EditDistance(k, a);
-      if (d < best) {
-        best = d;
-        hint = std::string(a);
-      }
-    }
+    const std::string hint =
+        Suggest(k, std::vector<std::string>(allowed.begin(), allowed.end())).value_or("");
     std::string known;
     for (std::string_view a : allowed) known += (known.empty() ? "" : ", ") + std::string(a);
     Throw(400, "invalid_field",

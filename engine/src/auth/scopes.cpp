@@ -5,6 +5,8 @@
 #include <optional>
 #include <set>
 
+#include "nurt/core/suggest.hpp"
+
 namespace nurt::auth {
 namespace {
 
@@ -36,42 +38,17 @@ std::string JoinQuoted(const std::vector<std::string>& items) {
   return out;
 }
 
-// Optimal-string-alignment distance (a swap of two adjacent characters costs 1).
-int EditDistance(std::string_view a, std::string_view b) {
-  std::vector<std::vector<int>> d(a.size() + 1, std::vector<int>(b.size() + 1));
-  for (std::size_t i = 0; i <= a.size(); ++i) d[i][0] = static_cast<int>(i);
-  for (std::size_t j = 0; j <= b.size(); ++j) d[0][j] = static_cast<int>(j);
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      const int cost = a[i - 1] == b[j - 1] ? 0 : 1;
-      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
-      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) {
-        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
-      }
-    }
-  }
-  return d[a.size()][b.size()];
-}
-
 // The closest known scope when it is a plausible typo. Scopes are "noun:verb" or "verb:noun" in the
 // catalogue; a user writing the other order ("write:definitions") gets the real one too.
 std::optional<std::string> SuggestScope(std::string_view word) {
-  std::optional<std::string> best;
-  int best_distance = 4;
-  for (const std::string& s : AllScopes()) {
-    int dist = EditDistance(word, s);
-    const auto colon = word.find(':');
-    if (colon != std::string_view::npos) {
-      const std::string swapped =
-          std::string(word.substr(colon + 1)) + ":" + std::string(word.substr(0, colon));
-      dist = std::min(dist, EditDistance(swapped, s));
-    }
-    if (dist < best_distance) {
-      best_distance = dist;
-      best = s;
-    }
-  }
-  return best;
+  const std::string text(word);
+  if (auto best = Suggest(text, AllScopes())) return best;
+  const auto colon = text.find(':');
+  if (colon == std::string::npos) return std::nullopt;
+  const std::string swapped = text.substr(colon + 1) + ":" + text.substr(0, colon);
+  const auto& all = AllScopes();
+  if (std::find(all.begin(), all.end(), swapped) != all.end()) return swapped;
+  return Suggest(swapped, all);
 }
 
 }  // namespace

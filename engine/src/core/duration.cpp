@@ -8,7 +8,7 @@ namespace {
 
 Status Bad(std::string_view text, const std::string& why) {
   return Status::InvalidArgument("'" + std::string(text) + "' is not an ISO-8601 duration: " + why +
-                                 " (examples: P3D, PT4H, P1DT12H, PT30M, P2W)");
+                                 " (examples: P2D, PT4H, P1DT12H, PT30M, P1W)");
 }
 
 }  // namespace

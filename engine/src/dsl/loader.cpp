@@ -17,8 +17,9 @@
 
 #include "dsl/file_io.hpp"
 #include "dsl/model.hpp"
-#include "dsl/suggest.hpp"
 #include "dsl/yaml_walker.hpp"
+#include "nurt/core/duration.hpp"
+#include "nurt/core/suggest.hpp"
 #include "nurt/lua/runtime.hpp"
 
 namespace nurt::dsl {
@@ -636,13 +637,13 @@ void Loader::ParseTask(const Entry& e, StateIndex s) {
     } else if (x.key == "due") {
       std::string due;
       if (!ReadText(x, "'due' of " + where, &due)) continue;
-      auto ms = ParseDurationMillis(due);
+      auto ms = ParseIsoDuration(due);
       if (!ms.ok()) {
         diag_.Error(ValueAt(x), "bad-duration", "'due' of " + where + ": " + ms.status().message());
         continue;
       }
       task.due = due;
-      task.due_ms = *ms;
+      task.due_ms = ms->count();
     } else if (x.key == "decisions") {
       ParseTaskDecisions(x, s, where, &task);
     } else {

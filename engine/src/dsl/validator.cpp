@@ -4,7 +4,7 @@
 #include <vector>
 
 #include "dsl/model.hpp"
-#include "dsl/suggest.hpp"
+#include "nurt/core/suggest.hpp"
 
 namespace nurt::dsl::internal {
 

@@ -10,7 +10,7 @@
 #include <deque>
 #include <set>
 
-#include "dsl/suggest.hpp"
+#include "nurt/core/suggest.hpp"
 
 namespace nurt::interp {
 
@@ -783,7 +783,7 @@ Result<StepResult> Interpreter::Force(const Snapshot& snapshot, const std::strin
     for (std::size_t i = 1; i < definition_->states.size(); ++i) ids.push_back(definition_->states[i].id);
     return Status::InvalidArgument("machine '" + definition_->name + "' version " +
                                    std::to_string(definition_->version) + " has no state '" + state_id +
-                                   "'" + dsl::internal::DidYouMean(state_id, ids) +
+                                   "'" + DidYouMean(state_id, ids) +
                                    " (its states: " + Join(ids, ", ") + ")");
   }
   MacroStep step(*definition_, lua_, options);

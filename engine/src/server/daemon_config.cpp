@@ -8,39 +8,10 @@
 #include <limits>
 #include <optional>
 
+#include "nurt/core/suggest.hpp"
+
 namespace nurt::server {
 namespace {
-
-// Optimal-string-alignment distance (a swap of two adjacent characters costs 1), for "did you mean".
-int EditDistance(const std::string& a, const std::string& b) {
-  std::vector<std::vector<int>> d(a.size() + 1, std::vector<int>(b.size() + 1));
-  for (std::size_t i = 0; i <= a.size(); ++i) d[i][0] = static_cast<int>(i);
-  for (std::size_t j = 0; j <= b.size(); ++j) d[0][j] = static_cast<int>(j);
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      int cost = a[i - 1] == b[j - 1] ? 0 : 1;
-      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
-      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) {
-        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
-      }
-    }
-  }
-  return d[a.size()][b.size()];
-}
-
-std::string DidYouMean(const std::string& word, const std::vector<std::string>& candidates) {
-  int limit = word.size() <= 4 ? 1 : word.size() <= 8 ? 2 : 3;
-  const std::string* best = nullptr;
-  int best_distance = limit + 1;
-  for (const std::string& candidate : candidates) {
-    int distance = EditDistance(word, candidate);
-    if (distance < best_distance) {
-      best = &candidate;
-      best_distance = distance;
-    }
-  }
-  return best != nullptr ? "; did you mean '" + *best + "'?" : "";
-}
 
 std::string Join(const std::vector<std::string>& items) {
   std::string out;

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "dsl/suggest.hpp"
+#include "nurt/core/suggest.hpp"
 #include "dsl_test_util.hpp"
 #include "nurt/lua/runtime.hpp"
 #include "temp_dir.hpp"
@@ -493,8 +493,8 @@ TEST(Events, ScxmlPrefixMatching) {
 }
 
 TEST(Suggest, FindsPlausibleTyposOnly) {
-  using internal::EditDistance;
-  using internal::Suggest;
+  using nurt::EditDistance;
+  using nurt::Suggest;
   EXPECT_EQ(EditDistance("taregt", "target"), 1) << "adjacent swap";
   EXPECT_EQ(EditDistance("", "abc"), 3);
   EXPECT_EQ(Suggest("taget", {"target", "guard", "actions", "type"}), "target");
@@ -502,7 +502,7 @@ TEST(Suggest, FindsPlausibleTyposOnly) {
   EXPECT_EQ(Suggest("colour", {"target", "guard", "actions", "type"}), std::nullopt);
   EXPECT_EQ(Suggest("paralel", {"atomic", "compound", "parallel", "final"}), "parallel");
   EXPECT_EQ(Suggest("ab", {"xy"}), std::nullopt);
-  EXPECT_EQ(internal::DidYouMean("aproved", {"approved"}), "; did you mean 'approved'?");
+  EXPECT_EQ(nurt::DidYouMean("aproved", {"approved"}), "; did you mean 'approved'?");
 }
 
 }  // namespace

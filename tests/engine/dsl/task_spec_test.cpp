@@ -6,6 +6,7 @@
 #include <string>
 
 #include "dsl_test_util.hpp"
+#include "nurt/core/duration.hpp"
 #include "nurt/dsl/graph.hpp"
 #include "nurt/dsl/loader.hpp"
 
@@ -57,21 +58,22 @@ TEST(TaskSpec, RolesAndFieldTypesAreTheDocumentedLists) {
             (std::vector<std::string>{"string", "number", "integer", "boolean", "date", "enum"}));
 }
 
+// `due:` takes the core ISO-8601 durations (core/duration.hpp): what a designer may write there.
 TEST(TaskSpec, DurationsAreWeeksDaysHoursMinutesSeconds) {
-  EXPECT_EQ(*ParseDurationMillis("P2D"), 2 * 86400000LL);
-  EXPECT_EQ(*ParseDurationMillis("P1W"), 7 * 86400000LL);
-  EXPECT_EQ(*ParseDurationMillis("PT4H"), 4 * 3600000LL);
-  EXPECT_EQ(*ParseDurationMillis("PT30M"), 30 * 60000LL);
-  EXPECT_EQ(*ParseDurationMillis("PT1.5S"), 1500);
-  EXPECT_EQ(*ParseDurationMillis("P1DT2H3M4S"), 86400000LL + 2 * 3600000LL + 3 * 60000LL + 4000);
+  EXPECT_EQ(ParseIsoDuration("P2D")->count(), 2 * 86400000LL);
+  EXPECT_EQ(ParseIsoDuration("P1W")->count(), 7 * 86400000LL);
+  EXPECT_EQ(ParseIsoDuration("PT4H")->count(), 4 * 3600000LL);
+  EXPECT_EQ(ParseIsoDuration("PT30M")->count(), 30 * 60000LL);
+  EXPECT_EQ(ParseIsoDuration("PT1.5S")->count(), 1500);
+  EXPECT_EQ(ParseIsoDuration("P1DT2H3M4S")->count(), 86400000LL + 2 * 3600000LL + 3 * 60000LL + 4000);
   for (const char* bad : {"", "P", "2D", "PT", "P1DT", "P1M", "P1Y", "P2X", "PT1H2H", "PT2M1H", "P1.5D", "P-1D",
                           "p2d"}) {
-    auto r = ParseDurationMillis(bad);
+    auto r = ParseIsoDuration(bad);
     EXPECT_TRUE(r.status().IsInvalidArgument()) << bad;
     const std::string& m = r.status().message();
     EXPECT_TRUE(m.find("P2D") != std::string::npos || m.find("P30D") != std::string::npos) << m;
   }
-  EXPECT_NE(ParseDurationMillis("P1M").status().message().find("P30D"), std::string::npos);
+  EXPECT_NE(ParseIsoDuration("P1M").status().message().find("P30D"), std::string::npos);
 }
 
 TEST(TaskSpec, GraphMarksTaskStatesInBothFormats) {

@@ -184,8 +184,4 @@ struct Definition {
 // descriptor (eventless transition) matches nothing.
 bool EventMatches(const std::string& descriptor, const std::string& event);
 
-// An ISO-8601 duration as `due:` takes it: P[nW] or P[nD][T[nH][nM][n[.fff]S]] (weeks, days, hours,
-// minutes, seconds; no years or months, whose length varies). InvalidArgument says what is wrong.
-Result<std::int64_t> ParseDurationMillis(const std::string& text);
-
 }  // namespace nurt::dsl

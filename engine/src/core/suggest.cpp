@@ -1,9 +1,9 @@
-#include "dsl/suggest.hpp"
+#include "nurt/core/suggest.hpp"
 
 #include <algorithm>
 #include <cctype>
 
-namespace nurt::dsl::internal {
+namespace nurt {
 
 int EditDistance(const std::string& a, const std::string& b) {
   const std::size_t n = a.size();
@@ -62,4 +62,4 @@ std::string DidYouMean(const std::string& word, const std::vector<std::string>& 
   return s ? "; did you mean '" + *s + "'?" : "";
 }
 
-}  // namespace nurt::dsl::internal
+}  // namespace nurt

@@ -1,11 +1,12 @@
 #pragma once
-// "Did you mean …?" for misspelt keys, state ids and event names (private to the DSL loader).
+// "Did you mean …?" for misspelt names everywhere a person types one: workflow keys, state ids and
+// event names, daemon configuration keys, API scopes and request fields.
 
 #include <optional>
 #include <string>
 #include <vector>
 
-namespace nurt::dsl::internal {
+namespace nurt {
 
 // Optimal-string-alignment distance: insertions, deletions, substitutions and swaps of two adjacent
 // characters each cost 1 ("taregt" -> "target" is 1).
@@ -19,4 +20,4 @@ std::optional<std::string> Suggest(const std::string& word, const std::vector<st
 // "; did you mean 'X'?" when Suggest finds something, "" otherwise (ready to append to a message).
 std::string DidYouMean(const std::string& word, const std::vector<std::string>& candidates);
 
-}  // namespace nurt::dsl::internal
+}  // namespace nurt

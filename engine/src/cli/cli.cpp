@@ -18,6 +18,7 @@
 #include "nurt/core/json.hpp"
 #include "nurt/dsl/graph.hpp"
 #include "nurt/dsl/loader.hpp"
+#include "nurt/engine/workflow_folders.hpp"
 #include "nurt/engine/engine.hpp"
 #include "nurt/env/file_system.hpp"
 #include "nurt/store/store.hpp"
@@ -310,36 +311,20 @@ class Cli {
   // Publishes every `kind: Machine` file under the path folders. A problem in the machine the command
   // needs is an error; in any other file, a one-line warning (the command still runs).
   Status PublishPath(const std::string& needed) {
-    static const std::regex kMachineKind(R"((^|\n)kind:\s*Machine\s*(#.*)?(\r?\n|$))");
-    env::FileSystem* fs = env::LocalFileSystem();
-    bool found_needed = needed.empty();
-    for (const auto& dir : Split(path_, ':')) {
-      if (!fs->IsDirectory(dir)) continue;
-      auto files = fs->ListFiles(dir, {".yaml", ".yml"});
-      if (!files.ok()) return files.status();
-      for (const auto& file : *files) {
-        auto text = fs->ReadFile(file);
-        if (!text.ok() || !std::regex_search(*text, kMachineKind)) continue;
-        const dsl::LoadResult r = dsl::LoadMachineText(*text, file);
-        if (!r.definition) {
-          int n = 0;
-          for (const auto& d : r.diagnostics) n += d.severity == dsl::Severity::kError;
-          err_ << "nurt: skipped " << file << ": " << n << " error(s) (run: nurt validate " << file
-               << ")\n";
-          continue;
-        }
-        Status st = engine_->Publish(org_, *r.definition);
-        if (r.definition->name == needed) {
-          found_needed = true;
-          if (!st.ok()) return st;
-        } else if (!st.ok()) {
-          err_ << "nurt: " << st.message() << "\n";
-        }
-      }
+    auto report = engine::PublishFolders(engine_.get(), org_, Split(path_, ':'), env::LocalFileSystem());
+    if (!report.ok()) return report.status();
+    for (const auto& file : report->invalid) {
+      int n = 0;
+      for (const auto& d : report->errors) n += d.location.file == file;
+      err_ << "nurt: skipped " << file << ": " << n << " error(s) (run: nurt validate " << file << ")\n";
     }
-    (void)found_needed;  // a machine published earlier may still be in the store
+    for (const auto& refusal : report->refused) {
+      if (refusal.machine == needed) return refusal.status;
+      err_ << "nurt: " << refusal.status.message() << "\n";
+    }
     return Status::Ok();
   }
+
 
   // Runs engine-internal effects (sends between instances, spawns) until none is left, with one note
   // per message saying what became of it. DeliverInternalEffects counts the messages it finished,

@@ -182,7 +182,7 @@ class DaemonImpl final : public Daemon {
         std::string msg = "workflows in " + std::to_string(report.invalid.size()) +
                           " file(s) do not validate or were refused; the daemon will not start with them:";
         for (const auto& d : report.errors) msg += "\n  " + d.ToString();
-        for (const auto& s : report.refused) msg += "\n  " + s.message();
+        for (const auto& r : report.refused) msg += "\n  " + r.file + ": " + r.status.message();
         return Status::InvalidArgument(msg);
       }
       logger_->Log(server::LogLevel::kInfo, "definitions published",

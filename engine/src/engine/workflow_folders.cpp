@@ -18,7 +18,7 @@ Result<FolderPublishReport> PublishFolders(Engine* engine, const std::string& or
       auto text = fs->ReadFile(file);
       if (!text.ok()) return text.status().WithContext("reading " + file);
       if (!std::regex_search(*text, kMachineKind)) continue;
-      const dsl::LoadResult r = dsl::LoadMachineFile(file);
+      const dsl::LoadResult r = dsl::LoadMachineText(*text, file);
       if (!r.definition) {
         report.invalid.push_back(file);
         for (const auto& d : r.diagnostics) {
@@ -28,7 +28,7 @@ Result<FolderPublishReport> PublishFolders(Engine* engine, const std::string& or
       }
       Status st = engine->Publish(org, *r.definition);
       if (!st.ok()) {
-        report.refused.push_back(st.WithContext(file));
+        report.refused.push_back({file, r.definition->name, st});
         continue;
       }
       report.published.push_back(r.definition->name + " v" + std::to_string(r.definition->version) + " (" +

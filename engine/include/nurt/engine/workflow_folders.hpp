@@ -15,10 +15,14 @@
 namespace nurt::engine {
 
 struct FolderPublishReport {
+  struct Refusal {
+    std::string file, machine;
+    Status status;  // e.g. AlreadyExists: the version was published with other content
+  };
   std::vector<std::string> published;  // "name v3 (path)"
   std::vector<std::string> invalid;    // files that did not validate
   std::vector<dsl::Diagnostic> errors; // their error diagnostics
-  std::vector<Status> refused;         // valid machines the store refused (e.g. version reused)
+  std::vector<Refusal> refused;        // valid machines the store refused
 };
 
 // Loads every machine below `folders` (missing folders are skipped) and publishes it for `org`.

@@ -117,6 +117,7 @@ AuditRecord ApiKeyService::NewAudit(const KeyRecord& key, std::string_view actio
 }
 
 Result<IssuedKey> ApiKeyService::Create(const CreateKeyRequest& request) {
+  std::lock_guard<std::mutex> lock(change_mu_);
   if (request.org_id.empty()) {
     return Status::InvalidArgument("an API key belongs to an org; the org is empty");
   }
@@ -242,6 +243,7 @@ Result<KeyRecord> ApiKeyService::Get(const std::string& org_id, const std::strin
 Result<KeyRecord> ApiKeyService::ChangeStatus(const std::string& org_id, const std::string& id,
                                               const std::string& actor, const std::string& reason,
                                               std::string_view action, std::string_view to_status) {
+  std::lock_guard<std::mutex> lock(change_mu_);
   NURT_RETURN_IF_ERROR(RequireActor(actor));
   NURT_ASSIGN_OR_RETURN(KeyRecord k, keys_->GetKey(org_id, id));
   if (k.status == "revoked") {
@@ -276,6 +278,7 @@ Result<KeyRecord> ApiKeyService::Revoke(const std::string& org_id, const std::st
 
 Result<IssuedKey> ApiKeyService::Regenerate(const std::string& org_id, const std::string& id,
                                             const std::string& actor, const std::string& reason) {
+  std::lock_guard<std::mutex> lock(change_mu_);
   NURT_RETURN_IF_ERROR(RequireActor(actor));
   NURT_ASSIGN_OR_RETURN(KeyRecord k, keys_->GetKey(org_id, id));
   if (k.status == "revoked") {
@@ -292,6 +295,7 @@ Result<IssuedKey> ApiKeyService::Regenerate(const std::string& org_id, const std
 Result<KeyRecord> ApiKeyService::SetExpiry(const std::string& org_id, const std::string& id,
                                            std::optional<TimePoint> expires_at,
                                            const std::string& actor, const std::string& reason) {
+  std::lock_guard<std::mutex> lock(change_mu_);
   NURT_RETURN_IF_ERROR(RequireActor(actor));
   const TimePoint now = clock_->Now();
   if (expires_at && *expires_at <= now) {
@@ -324,6 +328,7 @@ Status ApiKeyService::Audit(const AuditRecord& record) {
         record.org_id + "', actor '" + record.actor + "', action '" + record.action +
         "', target '" + record.target + "')");
   }
+  std::lock_guard<std::mutex> lock(change_mu_);
   AuditRecord r = record;
   if (r.id.empty()) r.id = ids_->NewId();
   if (r.occurred_at == TimePoint{}) r.occurred_at = clock_->Now();

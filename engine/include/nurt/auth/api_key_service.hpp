@@ -121,6 +121,9 @@ class ApiKeyService {
   env::IdGenerator* ids_;
   const std::string hashing_key_;
 
+  // Serialises this process's changes (create, status, secret, expiry, audit) so that audit record ids,
+  // ULIDs in time order, follow the order of the commits: ListAudit then tells one consistent story.
+  std::mutex change_mu_;
   std::mutex touch_mu_;
   std::unordered_map<std::string, TimePoint>
       last_touch_;  // key id -> last write; guarded by touch_mu_

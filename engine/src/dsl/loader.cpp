@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "dsl/file_io.hpp"
+#include "dsl/loader_impl.hpp"
 #include "dsl/model.hpp"
 #include "dsl/yaml_walker.hpp"
 #include "nurt/core/duration.hpp"
@@ -25,144 +26,6 @@
 namespace nurt::dsl {
 
 namespace internal {
-namespace {
-
-const std::vector<std::string> kTopKeys = {"apiVersion", "kind",    "name",   "version",
-                                           "description", "context", "initial", "states"};
-const std::vector<std::string> kContextKeys = {"initial", "schema"};
-const std::vector<std::string> kStateKeys = {"type",  "description", "initial", "states", "entry",
-                                             "exit",  "on",          "always",  "output",
-                                             "task"};
-const std::vector<std::string> kTaskKeys = {"title",     "description", "assignee", "form",
-                                            "checklist", "due",         "decisions"};
-const std::vector<std::string> kAssigneeKeys = {"role", "user"};
-const std::vector<std::string> kFieldKeys = {"name", "type", "required", "label", "options"};
-const std::vector<std::string> kStateTypes = {"atomic", "compound", "parallel", "final"};
-const std::vector<std::string> kTransitionKeys = {"target", "guard", "actions", "type"};
-const std::vector<std::string> kTransitionTypes = {"external", "internal"};
-const std::vector<std::string> kActionKeys = {"assign", "emit", "spawn", "lua", "script"};
-const std::vector<std::string> kEmitKeys = {"event", "data", "to"};
-const std::vector<std::string> kSpawnKeys = {"machine", "data", "key", "id"};
-
-const std::regex& MachineNamePattern() {
-  static const std::regex re("[a-z][a-z0-9_.-]*");
-  return re;
-}
-const std::regex& StateIdPattern() {
-  static const std::regex re("[A-Za-z_][A-Za-z0-9_.-]*");
-  return re;
-}
-// An event a transition listens for: dot-separated tokens, or "*".
-const std::regex& EventDescriptorPattern() {
-  static const std::regex re("\\*|[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*");
-  return re;
-}
-// An event that is raised: dot-separated tokens.
-const std::regex& EventNamePattern() {
-  static const std::regex re("[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*");
-  return re;
-}
-// A task form field or decision name.
-const std::regex& IdentifierPattern() {
-  static const std::regex re("[A-Za-z_][A-Za-z0-9_]*");
-  return re;
-}
-const std::regex& AssignPathPattern() {
-  static const std::regex re("[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*");
-  return re;
-}
-// emit('name' …) / emit("name" …) in Lua code, for unhandled-event.
-const std::regex& LuaEmitCall() {
-  static const std::regex re("(^|[^.:A-Za-z0-9_])emit\\s*\\(\\s*(['\"])([^'\"\\\\\\n]*)\\2");
-  return re;
-}
-
-std::string Quote(const std::string& s) { return "'" + s + "'"; }
-
-std::string Join(const std::vector<std::string>& items) {
-  std::string out;
-  for (std::size_t i = 0; i < items.size(); ++i) {
-    if (i) out += ", ";
-    out += items[i];
-  }
-  return out;
-}
-
-std::string Shorten(const std::string& s, std::size_t max = 40) {
-  std::string one_line;
-  for (char c : s) one_line += (c == '\n' ? ' ' : c);
-  while (!one_line.empty() && one_line.back() == ' ') one_line.pop_back();
-  if (one_line.size() <= max) return one_line;
-  return one_line.substr(0, max) + "…";
-}
-
-struct Entry {
-  std::string key;
-  YAML::Node key_node;
-  YAML::Node value;
-  SourceLocation key_at;
-};
-
-class Loader {
- public:
-  Loader(const std::string& text, const std::string& file, const LoadOptions& options)
-      : text_(text), file_(file), source_(text, file), options_(options) {}
-
-  LoadResult Run();
-
- private:
-  SourceLocation At(const YAML::Node& node) const { return source_.At(node.Mark()); }
-  // Where a value is: the value itself, or its key when the value is empty (yaml-cpp marks an empty
-  // value at the next token).
-  SourceLocation ValueAt(const Entry& e) const { return e.value.IsNull() ? e.key_at : At(e.value); }
-
-  std::vector<Entry> Entries(const YAML::Node& map);
-  void CheckDuplicateKeys(const YAML::Node& node);
-  void UnknownKey(const Entry& e, const std::string& where, const std::vector<std::string>& allowed);
-  void WrongType(const SourceLocation& at, const std::string& what, const std::string& expected,
-                 const YAML::Node& found);
-  bool ReadText(const Entry& e, const std::string& what, std::string* out);
-
-  void ParseTop(const YAML::Node& root);
-  void ParseContext(const Entry& e);
-  void ParseChildStates(const Entry& e, StateIndex parent);
-  void ParseState(const Entry& e, StateIndex parent, std::int32_t depth);
-  void ParseOn(const Entry& e, StateIndex s);
-  void ParseTask(const Entry& e, StateIndex s);
-  void ParseTaskAssignee(const Entry& e, const std::string& where, TaskSpec* task);
-  void ParseTaskForm(const Entry& e, const std::string& where, TaskSpec* task);
-  void ParseTaskDecisions(const Entry& e, StateIndex s, const std::string& where, TaskSpec* task);
-  void ParseTransitions(const Entry& e, StateIndex s, const std::string& event);
-  void ParseTransitionMap(const YAML::Node& map, StateIndex s, const std::string& event,
-                          const SourceLocation& at, const std::string& where);
-  void AddShorthand(const YAML::Node& target, StateIndex s, const std::string& event,
-                    const SourceLocation& at);
-  std::vector<ActionSpec> ParseActions(const Entry& e, const std::string& where);
-  void ParseAction(const YAML::Node& item, const std::string& where, std::vector<ActionSpec>* out);
-  void ParseAssign(const Entry& e, ActionSpec* action);
-  void ParseEmit(const Entry& e, ActionSpec* action);
-  void ParseSpawn(const Entry& e, ActionSpec* action);
-  void ParseScript(const Entry& e, ActionSpec* action);
-  void ParseData(const Entry& e, const std::string& what, std::optional<ValueSpec>* value,
-                 std::vector<std::pair<std::string, ValueSpec>>* fields, bool* is_map);
-  ValueSpec ParseValue(const YAML::Node& node, const std::string& what);
-  LuaCode MakeLua(const YAML::Node& node, lua::SyntaxKind kind, const std::string& what, bool guard);
-  void CheckLua(const LuaCode& code, bool block, lua::SyntaxKind kind, const std::string& what, bool guard);
-  void ScanEmits(const LuaCode& code, bool block);
-  std::string ActionsDir();
-
-  StateSpec& state(StateIndex i) { return model_.definition.states[static_cast<std::size_t>(i)]; }
-  std::string StateWhere(StateIndex s) { return "state " + Quote(state(s).id); }
-
-  std::string text_;
-  std::string file_;
-  SourceText source_;
-  const LoadOptions& options_;
-  Model model_;
-  Diagnostics diag_;
-  std::optional<std::string> actions_dir_;
-  std::set<std::pair<int, int>> checked_maps_;
-};
 
 // ---------------------------------------------------------------------------------------------------
 // Generic helpers
@@ -1245,7 +1108,6 @@ LoadResult Loader::Run() {
   return result;
 }
 
-}  // namespace
 }  // namespace internal
 
 LoadResult LoadMachineText(const std::string& text, const std::string& file_name, const LoadOptions& options) {

@@ -66,6 +66,22 @@ class ForwardingStore : public store::Store {
     return inner_->ReleaseTask(o, i, u);
   }
 
+  // timers
+  Result<std::vector<store::TimerRecord>> ListArmedTimers(std::int64_t p, int l) override {
+    return inner_->ListArmedTimers(p, l);
+  }
+  Result<store::TimerRecord> GetTimer(const std::string& o, const std::string& i) override {
+    return inner_->GetTimer(o, i);
+  }
+  Result<std::vector<store::TimerRecord>> ListInstanceTimers(const std::string& o,
+                                                             const std::string& i) override {
+    return inner_->ListInstanceTimers(o, i);
+  }
+  Status FinishTimer(const std::string& o, const std::string& i, const std::string& s, const std::string& d,
+                     TimePoint n) override {
+    return inner_->FinishTimer(o, i, s, d, n);
+  }
+
  protected:
   store::Store* inner_;
 };

@@ -172,6 +172,23 @@ TimePoint BusinessCalendar::AddWorkingDays(TimePoint from, int days) const {
   return impl_->ToSys(Impl::Midnight(d) + time_of_day);
 }
 
+TimePoint BusinessCalendar::SubtractWorkingDays(TimePoint from, int days) const {
+  if (days <= 0) return from;
+  const LocalMs local = impl_->ToLocal(from);
+  const Date start = Impl::DateOf(local);
+  const auto time_of_day = local - Impl::Midnight(start);
+  Date d = start;
+  for (int scanned = 0; days > 0 && scanned < kMaxDaysScanned; ++scanned) {
+    d = Plus(d, -1);
+    if (IsWorkingDay(d)) --days;
+  }
+  return impl_->ToSys(Impl::Midnight(d) + time_of_day);
+}
+
+TimePoint BusinessCalendar::StartOfDay(const Date& date) const { return impl_->ToSys(Impl::Midnight(date)); }
+
+const std::string& BusinessCalendar::time_zone() const { return impl_->spec.time_zone; }
+
 TimePoint BusinessCalendar::AddWorkingTime(TimePoint from, std::chrono::milliseconds duration) const {
   if (duration <= std::chrono::milliseconds(0)) return from;
   LocalMs cursor = impl_->ToLocal(from);

@@ -41,3 +41,27 @@ bool EventMatches(const std::string& descriptor, const std::string& event) {
 }
 
 }  // namespace nurt::dsl
+
+namespace nurt::dsl {
+
+std::string TimerEventName(const std::string& state_id, std::size_t index) {
+  return "nurt.timer." + state_id + "." + std::to_string(index);
+}
+
+std::string TimerSpec::Describe() const {
+  switch (kind) {
+    case Kind::kAfter:
+      return "after " + delay.text;
+    case Kind::kAt:
+      return "at " + (at ? at->source : std::string("?")) + (delay.text.empty() ? "" : " " + delay.text);
+    case Kind::kSlaWarning:
+      return "SLA warning after " + delay.text;
+    case Kind::kSlaBreach:
+      return "SLA target " + delay.text;
+    case Kind::kSlaEscalation:
+      return "SLA " + level + " after " + delay.text + (base_timer >= 0 ? " more" : "");
+  }
+  return "timer";
+}
+
+}  // namespace nurt::dsl

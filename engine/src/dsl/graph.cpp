@@ -48,8 +48,14 @@ std::string TaskLabel(const StateSpec& s) {
   return s.task ? "task: " + Shorten(OneLine(s.task->title), kGuardChars) : std::string();
 }
 
-std::string Label(const TransitionSpec& t) {
+// A timer's transition is labelled with what the designer wrote ("after P3WD"), not its synthetic event.
+std::string Label(const Definition& d, const TransitionSpec& t) {
   std::string label = t.event;
+  if (t.source != kNoState) {
+    for (const auto& timer : d.state(t.source).timers) {
+      if (timer.event == t.event) label = timer.Describe();
+    }
+  }
   if (t.guard) {
     if (!label.empty()) label += " ";
     label += "[" + Shorten(OneLine(t.guard->source), kGuardChars) + "]";
@@ -100,12 +106,12 @@ class Mermaid {
       for (const auto& t : s.transitions) {
         if (t.targets.empty()) {
           arrows_[ArrowBlock(d, t.source, t.source)].push_back(
-              Id(t.source) + " --> " + Id(t.source) + Text(Label(t)));
+              Id(t.source) + " --> " + Id(t.source) + Text(Label(d_, t)));
           continue;
         }
         for (StateIndex target : t.targets) {
           arrows_[ArrowBlock(d, t.source, target)].push_back(Id(t.source) + " --> " + Id(target) +
-                                                             Text(Label(t)));
+                                                             Text(Label(d_, t)));
         }
       }
     }
@@ -259,7 +265,7 @@ class Dot {
 
   void Edges(const TransitionSpec& t) {
     const std::string& source_id = d_.state(t.source).id;
-    const std::string label = Label(t);
+    const std::string label = Label(d_, t);
     std::vector<StateIndex> targets = t.targets;
     const bool targetless = targets.empty();
     if (targetless) targets.push_back(t.source);

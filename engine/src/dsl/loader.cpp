@@ -439,6 +439,19 @@ void Loader::ParseState(const Entry& e, StateIndex parent, std::int32_t depth) {
                         "of its regions)");
       }
       ParseTask(x, index);
+    } else if (x.key == "after" || x.key == "at" || x.key == "sla") {
+      if (kind == StateKind::kFinal) {
+        diag_.Error(x.key_at, "final-has-transitions",
+                    "final " + where + " cannot have '" + x.key +
+                        "': nothing happens after a final state is entered, so its timers could never "
+                        "fire; put it on the state before");
+        continue;
+      }
+      if (x.key == "sla") {
+        ParseSla(x, index, "'sla' of " + where);
+      } else {
+        ParseTimers(x, index);
+      }
     } else {
       UnknownKey(x, where, kStateKeys);
     }
@@ -507,6 +520,8 @@ void Loader::ParseTask(const Entry& e, StateIndex s) {
       }
       task.due = due;
       task.due_ms = ms->count();
+    } else if (x.key == "sla") {
+      ParseSla(x, s, "'sla' of " + where);
     } else if (x.key == "decisions") {
       ParseTaskDecisions(x, s, where, &task);
     } else {
@@ -751,13 +766,15 @@ void Loader::AddShorthand(const YAML::Node& target, StateIndex s, const std::str
 }
 
 void Loader::ParseTransitionMap(const YAML::Node& map, StateIndex s, const std::string& event,
-                                const SourceLocation& at, const std::string& where) {
+                                const SourceLocation& at, const std::string& where,
+                                const std::vector<std::string>& skip_keys) {
   TransitionSpec t;
   t.event = event;
   t.source = s;
   t.location = at;
   const std::size_t transition_index = state(s).transitions.size();
   for (const Entry& x : Entries(map)) {
+    if (std::find(skip_keys.begin(), skip_keys.end(), x.key) != skip_keys.end()) continue;
     if (x.key == "target") {
       auto add = [&](const YAML::Node& node) {
         t.target_ids.push_back(node.Scalar());
@@ -862,6 +879,9 @@ void Loader::ParseAction(const YAML::Node& item, const std::string& where, std::
     } else if (x.key == "script") {
       action.kind = ActionSpec::Kind::kLua;
       ParseScript(x, &action);
+    } else if (x.key == "notify") {
+      action.kind = ActionSpec::Kind::kNotify;
+      ParseNotify(x, &action);
     } else {
       UnknownKey(x, "an action in " + where, kActionKeys);
       continue;

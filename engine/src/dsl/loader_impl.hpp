@@ -24,15 +24,15 @@ inline const std::vector<std::string> kTopKeys = {"apiVersion", "kind",    "name
 inline const std::vector<std::string> kContextKeys = {"initial", "schema"};
 inline const std::vector<std::string> kStateKeys = {"type",  "description", "initial", "states", "entry",
                                              "exit",  "on",          "always",  "output",
-                                             "task"};
+                                             "task",  "after",       "at",      "sla"};
 inline const std::vector<std::string> kTaskKeys = {"title",     "description", "assignee", "form",
-                                            "checklist", "due",         "decisions"};
+                                            "checklist", "due",         "decisions", "sla"};
 inline const std::vector<std::string> kAssigneeKeys = {"role", "user"};
 inline const std::vector<std::string> kFieldKeys = {"name", "type", "required", "label", "options"};
 inline const std::vector<std::string> kStateTypes = {"atomic", "compound", "parallel", "final"};
 inline const std::vector<std::string> kTransitionKeys = {"target", "guard", "actions", "type"};
 inline const std::vector<std::string> kTransitionTypes = {"external", "internal"};
-inline const std::vector<std::string> kActionKeys = {"assign", "emit", "spawn", "lua", "script"};
+inline const std::vector<std::string> kActionKeys = {"assign", "emit", "spawn", "lua", "script", "notify"};
 inline const std::vector<std::string> kEmitKeys = {"event", "data", "to"};
 inline const std::vector<std::string> kSpawnKeys = {"machine", "data", "key", "id"};
 
@@ -125,8 +125,17 @@ class Loader {
   void ParseTaskForm(const Entry& e, const std::string& where, TaskSpec* task);
   void ParseTaskDecisions(const Entry& e, StateIndex s, const std::string& where, TaskSpec* task);
   void ParseTransitions(const Entry& e, StateIndex s, const std::string& event);
+  // `skip_keys`: keys of `map` that the caller reads itself (a timer's `delay`, `business`, …).
   void ParseTransitionMap(const YAML::Node& map, StateIndex s, const std::string& event,
-                          const SourceLocation& at, const std::string& where);
+                          const SourceLocation& at, const std::string& where,
+                          const std::vector<std::string>& skip_keys = {});
+  // loader_time.cpp: `after:`, `at:`, `sla:` and the `notify` action.
+  void ParseTimers(const Entry& e, StateIndex s);
+  void ParseTimer(const YAML::Node& item, StateIndex s, bool is_at, const std::string& where);
+  void ParseSla(const Entry& e, StateIndex s, const std::string& where);
+  void ParseNotify(const Entry& e, ActionSpec* action);
+  std::optional<DelaySpec> ParseDelay(const YAML::Node& node, const std::string& what, bool business,
+                                      bool allow_negative);
   void AddShorthand(const YAML::Node& target, StateIndex s, const std::string& event,
                     const SourceLocation& at);
   std::vector<ActionSpec> ParseActions(const Entry& e, const std::string& where);

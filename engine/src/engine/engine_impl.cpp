@@ -10,6 +10,7 @@
 #include "engine/context_schema.hpp"
 #include "engine/task_form.hpp"
 #include "engine/task_tracker.hpp"
+#include "engine/timer_tracker.hpp"
 #include "nurt/dsl/loader.hpp"
 #include "nurt/engine/engine.hpp"
 #include "nurt/engine/run_status.hpp"
@@ -21,6 +22,7 @@ namespace {
 constexpr const char* kStartEvent = "nurt.start";
 constexpr const char* kSendKind = "nurt.send";
 constexpr const char* kSpawnKind = "nurt.spawn";
+constexpr const char* kNotifyKind = "nurt.notify";
 
 // A loaded definition version with what the engine derives from it once.
 struct Machine {
@@ -50,7 +52,10 @@ class EngineImpl final : public Engine {
         ids_(options.ids ? options.ids : owned_ids_.get()),
         max_retries_(options.max_conflict_retries),
         lua_(std::move(lua)),
-        tasks_(ids_) {}
+        tasks_(ids_),
+        timers_(ids_),
+        calendar_for_(options.calendar_for),
+        timer_listener_(options.timer_listener) {}
 
   Status Publish(const std::string& org_id, const dsl::Definition& definition) override {
     store::DefinitionRecord rec;
@@ -117,8 +122,9 @@ class EngineImpl final : public Engine {
       const std::vector<store::TaskRecord> no_tasks;
       auto tracked = TrackTasks(*machine, {}, &no_tasks, "", &commit);
       if (!tracked.ok()) return tracked.status();
+      NURT_RETURN_IF_ERROR(TrackTimers(*machine, {}, &commit));
       commit.idempotency = store::IdempotencyRecord{req.org_id, "", key, hash, outcome.ToJson(), now};
-      Status st = store_->Commit(commit);
+      Status st = CommitAndNotify(commit);
       if (st.ok()) return outcome;
       if (st.IsAlreadyExists() && !req.idempotency_key.empty()) continue;  // lost a race on the key
       if (st.IsAlreadyExists() || st.IsConflict()) {
@@ -140,7 +146,7 @@ class EngineImpl final : public Engine {
       auto prepared = PrepareAccept(req, key, nullptr, record_failure);
       if (!prepared.ok()) return prepared.status();
       if (prepared->replay) return std::move(*prepared->replay);
-      Status st = store_->Commit(prepared->commit);
+      Status st = CommitAndNotify(prepared->commit);
       if (st.ok()) return std::move(prepared->outcome);
       if (st.IsConflict() || st.IsAlreadyExists()) continue;  // re-read and step again
       return st;
@@ -189,6 +195,11 @@ class EngineImpl final : public Engine {
     }
     std::vector<Status> statuses;
     Status batch = commits.empty() ? Status::Ok() : store_->CommitBatch(commits, &statuses);
+    if (batch.ok()) {
+      for (std::size_t c = 0; c < commits.size(); ++c) {
+        if (statuses[c].ok()) NotifyTimers(commits[c]);
+      }
+    }
     std::set<std::string> failed_instances;
     for (std::size_t c = 0; c < commits.size(); ++c) {
       const std::size_t i = commit_of[c];
@@ -380,6 +391,73 @@ class EngineImpl final : public Engine {
     return store_->GetTask(org_id, task_id);
   }
 
+  // --- Timers ------------------------------------------------------------------------------------
+
+  Result<Outcome> FireTimer(const std::string& org_id, const std::string& timer_id) override {
+    for (int attempt = 0; attempt <= max_retries_; ++attempt) {
+      auto timer = store_->GetTimer(org_id, timer_id);
+      if (!timer.ok()) return timer.status();
+      const std::string who = "timer '" + timer->id + "' (" + timer->description + " in state '" + timer->state +
+                              "' of instance '" + timer->instance_id + "')";
+      if (timer->status != "armed") {
+        return Status::FailedPrecondition(who + " is " + timer->status + "; there is nothing to fire");
+      }
+      auto record = store_->GetInstance(org_id, timer->instance_id);
+      if (!record.ok()) return record.status();
+      auto run_status = ParseRunStatus(record->run_status);
+      if (!run_status.ok()) return run_status.status();
+      const TimePoint now = clock_->Now();
+      if (*run_status == RunStatus::kCompleted || *run_status == RunStatus::kCancelled) {
+        // Commits that end an instance cancel its timers; this one was armed by an older binary or
+        // lost a race with the end: finish it so it is not tried again.
+        Status st = store_->FinishTimer(org_id, timer_id, "cancelled", "instance " + record->run_status, now);
+        if (!st.ok() && !st.IsFailedPrecondition()) return st;
+        return Status::FailedPrecondition(who + ": the instance is " + record->run_status);
+      }
+      if (!AcceptsEvents(*run_status)) {
+        return Status::FailedPrecondition(who + " waits: the instance is " + record->run_status +
+                                          "; the timer fires when it runs again");
+      }
+      const std::int64_t lateness = std::max<std::int64_t>(0, (now - timer->due_at).count());
+      EventRequest req;
+      req.org_id = org_id;
+      req.instance_id = timer->instance_id;
+      req.event = timer->event;
+      req.data = Json{{"timer",
+                       {{"id", timer->id},
+                        {"state", timer->state},
+                        {"kind", timer->kind},
+                        {"description", timer->description},
+                        {"dueAt", FormatIso8601(timer->due_at)},
+                        {"firedAt", FormatIso8601(now)},
+                        {"lateMs", lateness}}}};
+      req.idempotency_key = "timer:" + timer->id;
+      req.actor = "nurt:timer";
+      auto prepared = PrepareAccept(req, req.idempotency_key, &*record, /*record_failure=*/true);
+      if (!prepared.ok()) {
+        const Status& why = prepared.status();
+        if (why.IsUnavailable() || why.IsConflict()) return why;
+        Status st = store_->FinishTimer(org_id, timer_id, "failed", why.message(), now);
+        if (!st.ok() && !st.IsFailedPrecondition()) return st;
+        return why.WithContext(who);
+      }
+      if (prepared->replay) return std::move(*prepared->replay);
+      prepared->commit.timer_fired = store::TimerFiring{timer_id, now, lateness};
+      Status st = CommitAndNotify(prepared->commit);
+      if (st.ok()) return std::move(prepared->outcome);
+      if (st.IsConflict() || st.IsAlreadyExists()) continue;  // re-read the timer and the instance
+      return st;
+    }
+    return Status::Conflict("timer '" + timer_id + "' kept conflicting; retry later");
+  }
+
+  Result<std::vector<store::TimerRecord>> ListTimers(const std::string& org_id,
+                                                     const std::string& instance_id) override {
+    auto record = store_->GetInstance(org_id, instance_id);
+    if (!record.ok()) return record.status();
+    return store_->ListInstanceTimers(org_id, instance_id);
+  }
+
   Result<Outcome> CompleteTask(const CompleteTaskRequest& req) override {
     if (req.org_id.empty()) return Status::InvalidArgument("org id is empty");
     const std::string actor = ActorOrSystem(req.actor);
@@ -435,7 +513,7 @@ class EngineImpl final : public Engine {
       closure.decision = req.decision;
       closure.result = Json{{"data", req.data}, {"checklist", req.checklist_done}};
       prepared->commit.tasks_closed.push_back(std::move(closure));
-      Status st = store_->Commit(prepared->commit);
+      Status st = CommitAndNotify(prepared->commit);
       if (st.ok()) return std::move(prepared->outcome);
       if (st.IsConflict() || st.IsAlreadyExists()) continue;  // re-read the task and the instance
       return st;
@@ -452,7 +530,8 @@ class EngineImpl final : public Engine {
     if (req.event.empty()) return Status::InvalidArgument("event name is empty");
     // nurt.admin.* events are written only by the override methods; Replay re-applies them as overrides.
     if (req.event == kStartEvent || req.event.rfind("done.", 0) == 0 ||
-        req.event.rfind("error.", 0) == 0 || req.event.rfind("nurt.admin.", 0) == 0) {
+        req.event.rfind("error.", 0) == 0 || req.event.rfind("nurt.admin.", 0) == 0 ||
+        req.event.rfind("nurt.timer.", 0) == 0) {
       return Status::InvalidArgument("event name '" + req.event +
                                      "' is reserved for events the engine raises itself");
     }
@@ -524,9 +603,10 @@ class EngineImpl final : public Engine {
       // cancelled instance keeps none open).
       auto tracked = TrackTasks(*machine, record->state, nullptr, "", &commit);
       if (!tracked.ok()) return tracked.status();
+      NURT_RETURN_IF_ERROR(TrackTimers(*machine, record->state, &commit));
       commit.idempotency =
           store::IdempotencyRecord{req.org_id, req.instance_id, key, hash, outcome.ToJson(), now};
-      Status st = store_->Commit(commit);
+      Status st = CommitAndNotify(commit);
       if (st.ok()) return outcome;
       if (st.IsConflict() || st.IsAlreadyExists()) continue;
       return st;
@@ -631,9 +711,50 @@ class EngineImpl final : public Engine {
     auto tracked = TrackTasks(*machine, record.state, open_tasks, completing_task_id, &prepared.commit);
     if (!tracked.ok()) return tracked.status();
     prepared.open_tasks_after = std::move(tracked).value();
+    NURT_RETURN_IF_ERROR(TrackTimers(*machine, record.state, &prepared.commit));
     prepared.commit.idempotency = store::IdempotencyRecord{req.org_id,          req.instance_id, key,
                                                            hash, prepared.outcome.ToJson(), now};
     return prepared;
+  }
+
+  // Adds the timers the commit arms and cancels (TimerTracker). `at:` expressions see the context the
+  // step leaves, the step's event and time.
+  Status TrackTimers(const Machine& machine, const std::vector<std::string>& leaves_before,
+                     store::CommitRequest* commit) {
+    const dsl::Definition& def = *machine.definition;
+    if (!TimerTracker::HasTimers(def)) return Status::Ok();
+    std::shared_ptr<const calendar::BusinessCalendar> calendar;
+    if (calendar_for_) calendar = calendar_for_(commit->org_id);
+    if (!calendar) calendar = DefaultBusinessCalendar();
+    const Json context = commit->instance.snapshot.value("context", Json::object());
+    const store::EventEnvelope* event = commit->events.empty() ? nullptr : &commit->events.front();
+    const Json event_json = event ? Json{{"name", event->type}, {"data", event->payload}, {"actor", event->actor}}
+                                  : Json(nullptr);
+    const std::set<std::string> active(commit->instance.state.begin(), commit->instance.state.end());
+    auto evaluate = [&](const dsl::LuaCode& code) -> Result<Json> {
+      lua::CallEnv env;
+      env.event = event ? &event_json : nullptr;
+      env.now = event ? event->occurred_at : clock_->Now();
+      env.instance_id = commit->instance_id;
+      env.in_state = [&](const std::string& id) {
+        const Json& config = commit->instance.snapshot["configuration"];
+        return active.count(id) > 0 || (config.is_array() && std::find(config.begin(), config.end(), Json(id)) != config.end());
+      };
+      return RunLocked([&] {
+        return lua_->Evaluate(lua::Chunk{code.source, code.location.file, code.location.line}, context, env);
+      });
+    };
+    return timers_.Track(def, leaves_before, *calendar, evaluate, commit);
+  }
+
+  Status CommitAndNotify(const store::CommitRequest& commit) {
+    Status st = store_->Commit(commit);
+    if (st.ok()) NotifyTimers(commit);
+    return st;
+  }
+
+  void NotifyTimers(const store::CommitRequest& commit) {
+    if (timer_listener_ && !commit.timers_armed.empty()) timer_listener_->TimersArmed(commit.timers_armed);
   }
 
   // Adds the human tasks the commit opens and closes (TaskTracker); `open_tasks` are the instance's
@@ -809,6 +930,20 @@ class EngineImpl final : public Engine {
         item.payload = Json{{"to", fx.to}, {"event", fx.name}, {"data", fx.data},
                             {"traceId", event.trace_id}};
         item.idempotency_key = fx.key;
+      } else if (fx.kind == interp::Effect::Kind::kNotify) {
+        // The notification contract (docs/notifications.md): templates plus the values they may use.
+        item.kind = kNotifyKind;
+        item.payload = fx.data;
+        item.payload["vars"] = Json{
+            {"event", {{"id", event.id}, {"type", event.type}, {"payload", event.payload},
+                       {"actor", event.actor}, {"occurredAt", FormatIso8601(event.occurred_at)}}},
+            {"context", step.snapshot.context},
+            {"instance", {{"id", id}, {"machine", def.name}, {"state", step.snapshot.ActiveLeaves(def)}}}};
+        if (event.payload.is_object() && event.payload.contains("timer")) {
+          item.payload["vars"]["timer"] = event.payload["timer"];
+        }
+        item.payload["origin"] = Json{{"kind", "machine"}, {"name", def.name}};
+        item.idempotency_key = fx.key;
       } else {
         item.kind = kSpawnKind;
         item.payload = Json{{"machine", fx.name}, {"id", fx.to}, {"data", fx.data}, {"key", fx.key},
@@ -847,9 +982,20 @@ class EngineImpl final : public Engine {
   std::map<std::string, std::unique_ptr<Machine>> machines_;
 
   TaskTracker tasks_;
+  TimerTracker timers_;
+  std::function<std::shared_ptr<const calendar::BusinessCalendar>(const std::string&)> calendar_for_;
+  TimerListener* timer_listener_;
 };
 
 }  // namespace
+
+std::shared_ptr<const calendar::BusinessCalendar> DefaultBusinessCalendar() {
+  static const std::shared_ptr<const calendar::BusinessCalendar> kDefault = [] {
+    auto made = calendar::BusinessCalendar::Create(calendar::CalendarSpec{});
+    return made.ok() ? std::make_shared<const calendar::BusinessCalendar>(std::move(made).value()) : nullptr;
+  }();
+  return kDefault;
+}
 
 Result<std::unique_ptr<Engine>> NewEngine(const EngineOptions& options) {
   if (options.store == nullptr) return Status::InvalidArgument("EngineOptions::store is required");

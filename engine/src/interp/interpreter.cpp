@@ -679,6 +679,24 @@ class MacroStep {
             Effect{Effect::Kind::kSpawn, a.machine, id, key, std::move(data).value()});
         return Status::Ok();
       }
+      case ActionSpec::Kind::kNotify: {
+        Json data{{"channel", a.channel}, {"subject", a.subject}, {"body", a.body}};
+        if (a.notify_to) {
+          auto to = Evaluate(*a.notify_to, a.location);
+          if (!to.ok()) return to.status();
+          if (to->is_string()) *to = Json::array({*to});
+          const bool texts = to->is_array() && std::all_of(to->begin(), to->end(),
+                                                           [](const Json& x) { return x.is_string(); });
+          if (!texts) {
+            return Status::InvalidArgument(a.location.ToString() +
+                                           ": notify.to must be a text or a list of texts, got " + to->dump());
+          }
+          data["to"] = std::move(to).value();
+        }
+        result_.effects.push_back(
+            Effect{Effect::Kind::kNotify, a.channel, "", DefaultKey("notify"), std::move(data)});
+        return Status::Ok();
+      }
       case ActionSpec::Kind::kLua: {
         std::vector<lua::Request> requests;
         NURT_RETURN_IF_ERROR(lua_->Execute(ChunkOf(a.code), &ctx_, Env(), &requests));

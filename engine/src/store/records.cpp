@@ -74,4 +74,24 @@ Json TaskRecord::ToJson() const {
               {"closedBySequence", closed_by_sequence}};
 }
 
+Json TimerRecord::ToJson() const {
+  return Json{{"id", id},
+              {"orgId", org_id},
+              {"instanceId", instance_id},
+              {"machine", machine},
+              {"state", state},
+              {"index", index},
+              {"kind", kind},
+              {"event", event},
+              {"description", description},
+              {"dueAt", FormatIso8601(due_at)},
+              {"armedAt", FormatIso8601(armed_at)},
+              {"armedBySequence", armed_by_sequence},
+              {"status", status},
+              {"finishedAt", finished_at ? Json(FormatIso8601(*finished_at)) : Json(nullptr)},
+              {"latenessMs", status == "fired" ? Json(lateness_ms) : Json(nullptr)},
+              {"finishedBySequence", finished_by_sequence ? Json(finished_by_sequence) : Json(nullptr)},
+              {"detail", detail.empty() ? Json(nullptr) : Json(detail)}};
+}
+
 }  // namespace nurt::store

@@ -189,6 +189,36 @@ CREATE INDEX tasks_active_by_user ON tasks (org_id, assignee_user, id)
   WHERE status IN ('open', 'claimed');
 )sql";
 
+// Migration 5: durable timers (docs/store.md "timers"). `position` is the rowid: arming order, which the
+// timer service uses to pick up timers armed by other processes since its last read.
+constexpr const char* kMigration5 = R"sql(
+CREATE TABLE timers (
+  position             INTEGER PRIMARY KEY,
+  org_id               TEXT    NOT NULL,
+  id                   TEXT    NOT NULL,
+  instance_id          TEXT    NOT NULL,
+  machine              TEXT    NOT NULL,
+  state                TEXT    NOT NULL,
+  timer_index          INTEGER NOT NULL,
+  kind                 TEXT    NOT NULL,
+  event                TEXT    NOT NULL,
+  description          TEXT    NOT NULL,
+  due_at               INTEGER NOT NULL,
+  armed_at             INTEGER NOT NULL,
+  armed_by_sequence    INTEGER NOT NULL,
+  status               TEXT    NOT NULL CHECK (status IN ('armed', 'fired', 'cancelled', 'failed')),
+  finished_at          INTEGER,
+  lateness_ms          INTEGER NOT NULL,
+  finished_by_sequence INTEGER NOT NULL,
+  detail               TEXT    NOT NULL,
+  FOREIGN KEY (org_id, instance_id) REFERENCES instances (org_id, id)
+) STRICT;
+CREATE UNIQUE INDEX timers_by_id ON timers (org_id, id);
+CREATE INDEX timers_by_instance ON timers (org_id, instance_id, position);
+CREATE INDEX timers_armed_by_state ON timers (org_id, instance_id, state) WHERE status = 'armed';
+CREATE INDEX timers_armed ON timers (position) WHERE status = 'armed';
+)sql";
+
 constexpr const char* kCreateMigrationsTable = R"sql(
 CREATE TABLE IF NOT EXISTS schema_migrations (
   version    INTEGER PRIMARY KEY,
@@ -233,6 +263,7 @@ const std::vector<Migration>& Migrations() {
       {2, "api keys and audit log", kMigration2},
       {3, "human tasks", kMigration3},
       {4, "instance_states also indexes compound and parallel states", kMigration4},
+      {5, "durable timers", kMigration5},
   };
   return kMigrations;
 }

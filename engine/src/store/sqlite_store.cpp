@@ -191,22 +191,6 @@ Result<DefinitionRecord> ReadDefinition(const Query& q) {
 // ---------------------------------------------------------------------------------------------------
 // Reader pool
 
-class SqliteStore::ReaderLease {
- public:
-  ReaderLease(SqliteStore* store, std::unique_ptr<Connection> conn)
-      : store_(store), conn_(std::move(conn)) {}
-  ReaderLease(ReaderLease&& other) noexcept = default;
-  ReaderLease& operator=(ReaderLease&&) = delete;
-  ~ReaderLease() {
-    if (conn_) store_->ReturnReader(std::move(conn_));
-  }
-  Connection* get() const { return conn_.get(); }
-
- private:
-  SqliteStore* store_;
-  std::unique_ptr<Connection> conn_;
-};
-
 Result<SqliteStore::ReaderLease> SqliteStore::AcquireReader() {
   std::unique_lock<std::mutex> lock(readers_mu_);
   reader_returned_.wait(lock,
@@ -457,6 +441,7 @@ Status SqliteStore::ApplyLocked(Connection* w, const CommitRequest& r) {
   }
 
   NURT_RETURN_IF_ERROR(ApplyTasksLocked(w, r));
+  NURT_RETURN_IF_ERROR(ApplyTimersLocked(w, r));
 
   if (r.idempotency) {
     const IdempotencyRecord& k = *r.idempotency;

@@ -63,6 +63,14 @@ class SqliteStore final : public Store {
   Status ReleaseTask(const std::string& org_id, const std::string& id,
                      const std::string& user) override;
 
+  // timers (sqlite_timers.cpp)
+  Result<std::vector<TimerRecord>> ListArmedTimers(std::int64_t after_position, int limit) override;
+  Result<TimerRecord> GetTimer(const std::string& org_id, const std::string& id) override;
+  Result<std::vector<TimerRecord>> ListInstanceTimers(const std::string& org_id,
+                                                      const std::string& instance_id) override;
+  Status FinishTimer(const std::string& org_id, const std::string& id, const std::string& status,
+                     const std::string& detail, TimePoint now) override;
+
   // Test hook: statements prepared so far on the writer connection. Constant once every kind of
   // write has run once (statements are cached per connection, never re-prepared on the hot path).
   std::int64_t WriterStatementsPrepared();
@@ -80,6 +88,8 @@ class SqliteStore final : public Store {
   Status ApplyLocked(sqlite::Connection* w, const CommitRequest& request);
   // The tasks part of ApplyLocked (sqlite_task_store.cpp): closures first, then openings.
   Status ApplyTasksLocked(sqlite::Connection* w, const CommitRequest& request);
+  // The timers part (sqlite_timers.cpp): the fired timer, then cancellations, then new timers.
+  Status ApplyTimersLocked(sqlite::Connection* w, const CommitRequest& request);
   Result<ReaderLease> AcquireReader();
   void ReturnReader(std::unique_ptr<sqlite::Connection> conn);
 
@@ -92,6 +102,24 @@ class SqliteStore final : public Store {
   std::condition_variable reader_returned_;
   std::vector<std::unique_ptr<sqlite::Connection>> idle_readers_ NURT_GUARDED_BY(readers_mu_);
   int open_readers_ NURT_GUARDED_BY(readers_mu_) = 0;
+};
+
+// A read-only connection borrowed from the pool, returned when the lease ends (every sqlite_*.cpp reads
+// through one).
+class SqliteStore::ReaderLease {
+ public:
+  ReaderLease(SqliteStore* store, std::unique_ptr<sqlite::Connection> conn)
+      : store_(store), conn_(std::move(conn)) {}
+  ReaderLease(ReaderLease&& other) noexcept = default;
+  ReaderLease& operator=(ReaderLease&&) = delete;
+  ~ReaderLease() {
+    if (conn_) store_->ReturnReader(std::move(conn_));
+  }
+  sqlite::Connection* get() const { return conn_.get(); }
+
+ private:
+  SqliteStore* store_;
+  std::unique_ptr<sqlite::Connection> conn_;
 };
 
 }  // namespace nurt::store

@@ -81,6 +81,12 @@ class BusinessCalendar {
   TimePoint AddWorkingDays(TimePoint from, int days) const;
   // REQUIRES: duration >= 0.
   TimePoint AddWorkingTime(TimePoint from, std::chrono::milliseconds duration) const;
+  // The same local time of day on the `days`-th working day before t's local date (Monday 10:00 - 1 ->
+  // Friday 10:00). REQUIRES: days >= 0.
+  TimePoint SubtractWorkingDays(TimePoint from, int days) const;
+  // Local midnight of `date` in the calendar's time zone (the first instant of that day).
+  TimePoint StartOfDay(const Date& date) const;
+  const std::string& time_zone() const;
 
  private:
   BusinessCalendar() = default;

@@ -11,6 +11,7 @@
 //
 // A Definition is immutable once loaded and safe to share between threads.
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -57,6 +58,7 @@ struct ActionSpec {
     kEmit,    // raise `event` to this instance (internal queue) or, with `to`, send to another instance
     kSpawn,   // start an instance of `machine` with `data`, idempotent on `key`
     kLua,     // inline Lua statements (`lua:`) or a file from actions/ (`script:`)
+    kNotify,  // a notification: an outbox item "nurt.notify" (docs/notifications.md), rendered at send time
   };
   Kind kind = Kind::kLua;
   SourceLocation location;
@@ -81,6 +83,44 @@ struct ActionSpec {
   // kLua
   LuaCode code;                      // statements
   std::string script_path;           // for `script:` — path under actions/, for messages and the graph
+  // kNotify: `channel` (a name from the org's channel configuration) and templates with {{placeholders}}
+  // that the dispatcher renders; `to` (optional) is a value: a literal list of recipients or an expression.
+  std::string channel;
+  std::optional<ValueSpec> notify_to;
+  std::string subject;
+  std::string body;
+};
+
+// A delay as written in `after:`, `at: … offset:` and `sla:`: elapsed time ("PT4H", "P3D") or working
+// time against the org's business calendar ("P3WD" = three working days; any duration with
+// `business: true`, where days are working days and hours/minutes are working hours).
+struct DelaySpec {
+  std::string text;                         // as written, e.g. "P3WD", "-P3D"
+  bool negative = false;                    // only `at: … offset:` may go back in time
+  bool business = false;
+  std::chrono::milliseconds elapsed{0};     // !business: the whole delay
+  int working_days = 0;                     // business: whole working days first…
+  std::chrono::milliseconds working_time{0};  // …then this much working time
+};
+
+// One durable timer of a state (docs/dsl.md "Timers and SLAs"): armed when the macrostep that entered
+// the state commits, cancelled when the state is left, and fired at most once as the event `event`.
+struct TimerSpec {
+  enum class Kind {
+    kAfter,          // `after:` — `delay` after entering the state
+    kAt,             // `at:` — the time the Lua expression `at` gives, shifted by `delay` (may be negative)
+    kSlaWarning,     // `sla.warning` — `delay` after entering the state
+    kSlaBreach,      // `sla.target`
+    kSlaEscalation,  // `sla.escalations[i]` — `delay` after the previous escalation (the first: after entry)
+  };
+  Kind kind = Kind::kAfter;
+  DelaySpec delay;
+  std::optional<LuaCode> at;   // kAt
+  std::string event;           // the event the timer raises (a synthetic nurt.timer.* one for `target:`)
+  std::string level;           // escalations: the level's name ("L1")
+  int base_timer = -1;         // index in the state's `timers` whose due time this one counts from; -1 = entry
+  SourceLocation location;
+  std::string Describe() const;  // "after P3WD", "at ctx.installation_date -P3D", "SLA L1 after PT4H"
 };
 
 struct TransitionSpec {
@@ -156,8 +196,15 @@ struct StateSpec {
   std::vector<std::pair<std::string, ValueSpec>> output_fields;
   bool output_is_map = false;
   std::optional<TaskSpec> task;       // `task:` (atomic and compound states only)
+  // `after:`, `at:` and `sla:` (including the task's `sla:`), in written order. A timer that takes a
+  // transition raises a synthetic event (TimerEventName) that one of this state's `transitions` handles.
+  std::vector<TimerSpec> timers;
   SourceLocation location;            // where the state's key is written
 };
+
+// "nurt.timer.<state id>.<index>": the event of the `index`-th timer of a state whose timer takes a
+// transition (`target:`) rather than raising a named event. Reserved: clients cannot send it.
+std::string TimerEventName(const std::string& state_id, std::size_t index);
 
 struct Definition {
   std::string api_version;   // "nurt/v1"

@@ -24,10 +24,12 @@
 //   Unavailable          the store is busy or failing: retry later
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "nurt/calendar/business_calendar.hpp"
 #include "nurt/core/json.hpp"
 #include "nurt/core/result.hpp"
 #include "nurt/dsl/definition.hpp"
@@ -39,12 +41,23 @@
 
 namespace nurt::engine {
 
+// Told of every timer a commit armed, after the commit (the timer service keeps them sorted in memory).
+class TimerListener {
+ public:
+  virtual ~TimerListener() = default;
+  virtual void TimersArmed(const std::vector<store::TimerRecord>& timers) = 0;
+};
+
 struct EngineOptions {
   store::Store* store = nullptr;                     // required; not owned; must outlive the Engine
   const env::Clock* clock = nullptr;                 // default: env::SystemClock()
   env::IdGenerator* ids = nullptr;                   // default: ULIDs from `clock`
   lua::Limits lua_limits;                            // per guard/action call
   int max_conflict_retries = 8;
+  // The business calendar of an org, for working-day timers and SLAs (docs/dsl.md "Timers and SLAs").
+  // Default (or a null answer): Europe/Warsaw, Monday–Friday 8:00–16:00, Polish public holidays.
+  std::function<std::shared_ptr<const calendar::BusinessCalendar>(const std::string& org_id)> calendar_for;
+  TimerListener* timer_listener = nullptr;           // not owned; may be null
 };
 
 struct StartRequest {
@@ -200,7 +213,28 @@ class Engine {
   virtual Result<std::vector<store::TaskRecord>> ListTasks(const std::string& org_id,
                                                            const store::TaskFilter& filter) = 0;
   virtual Result<store::TaskRecord> GetTask(const std::string& org_id, const std::string& task_id) = 0;
+
+  // --- Timers (docs/dsl.md "Timers and SLAs"). Armed and cancelled by the commits that enter and leave
+  // their states; fired by the timer service through FireTimer.
+
+  // Fires an armed timer: accepts its event on its instance exactly like an event delivered by the
+  // engine (actor "nurt:timer", payload {"timer": {id, state, kind, description, dueAt, firedAt, lateMs}},
+  // idempotency key "timer:<id>"), and marks the timer fired, with its lateness, in THAT commit — so it
+  // fires at most once whatever crashes. A step that fails is committed as the instance's failure.
+  // Errors:
+  //   NotFound             no such timer in this org
+  //   FailedPrecondition   the timer is no longer armed (fired, cancelled, failed): nothing to do; or its
+  //                        instance is suspended or failed: the timer stays armed, fire it again later
+  //   others as Accept (Unavailable, Conflict: retry later). An event the instance does not accept marks
+  //   the timer failed (with the reason) and returns the error.
+  virtual Result<Outcome> FireTimer(const std::string& org_id, const std::string& timer_id) = 0;
+  // Every timer of an instance (armed, fired, cancelled, failed), in arming order.
+  virtual Result<std::vector<store::TimerRecord>> ListTimers(const std::string& org_id,
+                                                             const std::string& instance_id) = 0;
 };
+
+// The calendar used when EngineOptions::calendar_for gives none: Europe/Warsaw, Mon–Fri 8–16, Polish holidays.
+std::shared_ptr<const calendar::BusinessCalendar> DefaultBusinessCalendar();
 
 Result<std::unique_ptr<Engine>> NewEngine(const EngineOptions& options);
 

@@ -49,14 +49,14 @@ struct Event {
   std::string actor;
 };
 
-// Work for after the commit: `emit … to:` (kSend) and `spawn` (kSpawn).
+// Work for after the commit: `emit … to:` (kSend), `spawn` (kSpawn) and `notify` (kNotify).
 struct Effect {
-  enum class Kind { kSend, kSpawn };
+  enum class Kind { kSend, kSpawn, kNotify };
   Kind kind = Kind::kSend;
-  std::string name;  // event name (send) or machine name (spawn)
+  std::string name;  // event name (send), machine name (spawn) or channel name (notify)
   std::string to;    // send: target instance id; spawn: requested child id ("" = generate)
   std::string key;   // idempotency key, stable across replays
-  Json data;
+  Json data;         // notify: {"channel", "to" (when given), "subject", "body"} — templates, not rendered
 };
 
 struct StepResult {

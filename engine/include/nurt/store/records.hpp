@@ -136,4 +136,38 @@ struct TaskClosure {
   Json result;           // completed: {"data": {...}, "checklist": [...]}
 };
 
+// A durable timer (docs/dsl.md "Timers and SLAs", docs/store.md "timers"): armed in the commit of the
+// macrostep that entered its state, cancelled in the commit that leaves it, fired at most once.
+//   armed --fired by its event's commit--> fired;  armed --state left / instance ended--> cancelled;
+//   armed --its event could not be applied--> failed.   fired, cancelled and failed are final.
+struct TimerRecord {
+  std::string org_id;
+  std::string id;                 // ULID
+  std::string instance_id;
+  std::string machine;
+  std::string state;              // the state whose `after:`/`at:`/`sla:` armed it
+  int index = 0;                  // its place in that state's timers
+  std::string kind;               // after | at | sla.warning | sla.breach | sla.escalation
+  std::string event;              // the event it raises when it fires
+  std::string description;        // what the designer wrote ("after P3WD")
+  TimePoint due_at{};
+  TimePoint armed_at{};
+  std::int64_t armed_by_sequence = 0;
+  std::string status = "armed";   // armed | fired | cancelled | failed
+  std::optional<TimePoint> finished_at;
+  std::int64_t lateness_ms = 0;   // fired: how long after due_at it fired (a daemon that was down: long)
+  std::int64_t finished_by_sequence = 0;  // fired/cancelled by this event (0 otherwise)
+  std::string detail;             // cancelled: why; failed: the error
+  std::int64_t position = 0;      // store order of arming (for incremental reloads); set by the store
+
+  Json ToJson() const;            // camelCase, times ISO-8601
+};
+
+// The timer an accepted event fires (Engine::FireTimer): marked fired in the same commit.
+struct TimerFiring {
+  std::string timer_id;
+  TimePoint fired_at{};
+  std::int64_t lateness_ms = 0;
+};
+
 }  // namespace nurt::store

@@ -35,6 +35,13 @@ struct CommitRequest {
   // task and open a fresh one for the same state.
   std::vector<TaskRecord> tasks_opened;
   std::vector<TaskClosure> tasks_closed;
+  // Timers (docs/store.md "timers"). Applied in this order: the fired timer (must still be armed, else
+  // Conflict), the cancellations, then the new timers, so a commit may leave a state and re-enter it.
+  std::optional<TimerFiring> timer_fired;
+  std::vector<std::string> timer_states_cancelled;  // every armed timer of these states is cancelled
+  bool cancel_all_timers = false;                    // the instance stops: cancel every armed timer
+  std::string cancel_reason;                         // kept on the cancelled timers
+  std::vector<TimerRecord> timers_armed;             // org_id/instance_id must name this instance
 };
 
 // ListTasks filter. Every field "" = any. Results are ordered by id (= by opening time).
@@ -140,6 +147,20 @@ class Store {
   // FailedPrecondition when claimed by someone else (names them) or completed/closed.
   virtual Status ReleaseTask(const std::string& org_id, const std::string& id,
                              const std::string& user) = 0;
+
+  // --- timers (armed, fired and cancelled only through Commit, except FinishTimer) -----------------
+  // Armed timers of every org with position > after_position, by position (arming order): the timer
+  // service loads them all at start in pages, then reads only what other processes armed since.
+  virtual Result<std::vector<TimerRecord>> ListArmedTimers(std::int64_t after_position, int limit) = 0;
+  // NotFound when absent or of another org.
+  virtual Result<TimerRecord> GetTimer(const std::string& org_id, const std::string& id) = 0;
+  // Every timer of an instance (any status), by arming order.
+  virtual Result<std::vector<TimerRecord>> ListInstanceTimers(const std::string& org_id,
+                                                              const std::string& instance_id) = 0;
+  // armed -> failed or cancelled, with `detail` (a timer whose event could not be applied, or whose
+  // instance ended without a commit that cancelled it). FailedPrecondition when it is not armed.
+  virtual Status FinishTimer(const std::string& org_id, const std::string& id, const std::string& status,
+                             const std::string& detail, TimePoint now) = 0;
 };
 
 struct SqliteOptions {

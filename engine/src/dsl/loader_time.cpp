@@ -186,7 +186,7 @@ void Loader::ParseTimer(const YAML::Node& item, StateIndex s, bool is_at, const 
     std::string name;
     if (ReadText(*raise, "'raise' of " + what, &name)) {
       if (!std::regex_match(name, EventNamePattern())) {
-        diag_.Error(ValueAt(*raise), "bad-event-name",
+        diag_.Error(ValueAt(*raise), "bad-value",
                     "'raise' of " + what + ": " + Quote(name) +
                         " is not an event name (dot-separated words: letters, digits, '_' and '-')");
       } else {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "nurt/core/suggest.hpp"
+#include "nurt/dsl/graph.hpp"
 #include "dsl_test_util.hpp"
 #include "nurt/lua/runtime.hpp"
 #include "temp_dir.hpp"
@@ -503,6 +504,63 @@ TEST(Suggest, FindsPlausibleTyposOnly) {
   EXPECT_EQ(Suggest("paralel", {"atomic", "compound", "parallel", "final"}), "parallel");
   EXPECT_EQ(Suggest("ab", {"xy"}), std::nullopt);
   EXPECT_EQ(nurt::DidYouMean("aproved", {"approved"}), "; did you mean 'approved'?");
+}
+
+TEST(Timers, EachTimerKnowsItsDelayEventAndTheTransitionItTakes) {
+  const auto r = LoadMachineText(Machine(R"(  waiting:
+    after:
+      - { delay: P3WD, target: done }
+      - { delay: PT4H, business: true, raise: nudge }
+    at: { time: "ctx.date", offset: -P1DT2H, actions: [ { assign: { x: 1 } } ] }
+    on: { nudge: done }
+  done: { type: final }
+)"),
+                                 "m.yaml");
+  ASSERT_NE(r.definition, nullptr) << Diagnostics(r)[0];
+  const StateSpec& s = r.definition->state(r.definition->Find("waiting"));
+  ASSERT_EQ(s.timers.size(), 3u);
+  EXPECT_TRUE(s.timers[0].delay.business);
+  EXPECT_EQ(s.timers[0].delay.working_days, 3);
+  EXPECT_EQ(s.timers[0].event, "nurt.timer.waiting.0");
+  EXPECT_EQ(s.timers[0].Describe(), "after P3WD");
+  EXPECT_TRUE(s.timers[1].delay.business);
+  EXPECT_EQ(s.timers[1].delay.working_days, 0);
+  EXPECT_EQ(s.timers[1].delay.working_time, std::chrono::hours(4));
+  EXPECT_EQ(s.timers[1].event, "nudge");
+  EXPECT_EQ(s.timers[2].kind, TimerSpec::Kind::kAt);
+  EXPECT_TRUE(s.timers[2].delay.negative);
+  EXPECT_EQ(s.timers[2].delay.elapsed, std::chrono::hours(26));
+  ASSERT_TRUE(s.timers[2].at.has_value());
+  EXPECT_EQ(s.timers[2].at->location.line, 10);
+  // The `target:` timer and the `actions:` one became transitions on their synthetic events.
+  std::vector<std::string> events;
+  for (const auto& t : s.transitions) events.push_back(t.event);
+  EXPECT_THAT(events, ::testing::UnorderedElementsAre("nurt.timer.waiting.0", "nurt.timer.waiting.2", "nudge"));
+}
+
+TEST(Timers, AnSlaOnATaskIsTheStatesSlaAndAStateHasOnlyOne) {
+  const auto r = LoadMachineText(Machine(R"(  review:
+    sla: { target: PT8H }
+    task:
+      title: Review
+      assignee: { role: admin }
+      decisions: { ok: approve }
+      sla: { target: PT4H }
+    on: { approve: done }
+  done: { type: final }
+)"),
+                                 "m.yaml");
+  EXPECT_THAT(Diagnostics(r), ElementsAre(HasSubstr("m.yaml:12:7: error: state 'review' already has an SLA")));
+}
+
+TEST(Timers, TheGraphLabelsTimerTransitionsWithWhatWasWritten) {
+  const auto r = LoadMachineText(Machine(R"(  waiting:
+    after: { delay: P3WD, target: done }
+  done: { type: final }
+)"),
+                                 "m.yaml");
+  ASSERT_NE(r.definition, nullptr) << Diagnostics(r)[0];
+  EXPECT_THAT(RenderGraph(*r.definition, GraphFormat::kMermaid), HasSubstr("waiting --> done : after P3WD"));
 }
 
 }  // namespace

@@ -128,6 +128,14 @@ void AddInstanceRoutes(RouteTable& table, const ApiOptions& deps) {
     return JsonResponse(200, Json{{"events", std::move(events)}, {"transitions", std::move(transitions)}});
   });
 
+  table.Add("GET", "/v1/instances/{id}/timers", "read:instances", [&deps](Call& call) {
+    Json timers = Json::array();
+    for (const auto& t : ValueOrThrow(deps.engine->ListTimers(call.org(), call.Param("id")))) {
+      timers.push_back(t.ToJson());
+    }
+    return JsonResponse(200, Json{{"items", std::move(timers)}});
+  });
+
   table.Add("POST", "/v1/instances/{id}/events", "write:events", [&deps](Call& call) {
     Json body = ParseJsonBody(call.request.body);
     BodyReader r(body);

@@ -18,6 +18,7 @@
 #include "nurt/core/json.hpp"
 #include "nurt/dsl/graph.hpp"
 #include "nurt/dsl/loader.hpp"
+#include "nurt/engine/timer_service.hpp"
 #include "nurt/engine/workflow_folders.hpp"
 #include "nurt/engine/engine.hpp"
 #include "nurt/env/file_system.hpp"
@@ -66,6 +67,8 @@ Commands:
                                         list instances (--where: a data field, e.g. customer.nip=123;
                                         a number/true/false/"text" is JSON, anything else text)
   replay ID [--until SEQ]               rebuild the state from the event log (at any point)
+  timers ID                             the instance's timers: due, fired (how late), cancelled
+  tick                                  fire every timer due now (the daemon does this by itself)
 )";
 constexpr const char* kUsageTail = R"(
 Global options (before or after the command):
@@ -188,6 +191,8 @@ class Cli {
     if (c == "send") return WithEngine([this] { return Send(); });
     if (c == "show") return WithEngine([this] { return Show(); });
     if (c == "history") return WithEngine([this] { return History(); });
+    if (c == "timers") return WithEngine([this] { return Timers(); });
+    if (c == "tick") return WithEngine([this] { return Tick(); });
     if (c == "ls") return WithEngine([this] { return List(); });
     if (c == "replay") return WithEngine([this] { return Replay(); });
     if (c == "keys") return Keys();
@@ -501,6 +506,51 @@ class Cli {
            << "\n         (nurt retry " << rec.id
            << " --reason ... [--patch JSON], or force, skip, cancel)\n";
     }
+    return 0;
+  }
+
+  int Timers() {
+    if (args_.positional.size() != 1) return Usage("name the instance");
+    auto timers = engine_->ListTimers(org_, args_.positional[0]);
+    if (!timers.ok()) return Fail(timers.status());
+    if (json_) {
+      Json out = Json::array();
+      for (const auto& t : *timers) out.push_back(t.ToJson());
+      out_ << out.dump(2) << "\n";
+      return 0;
+    }
+    if (timers->empty()) out_ << "no timers\n";
+    for (const auto& t : *timers) {
+      out_ << t.status << "  due " << FormatIso8601(t.due_at) << "  " << t.state << ": " << t.description
+           << " -> " << t.event;
+      if (t.status == "fired") out_ << "  (fired " << t.lateness_ms << " ms late)";
+      if (!t.detail.empty()) out_ << "  (" << t.detail << ")";
+      out_ << "\n";
+    }
+    return 0;
+  }
+
+  // Fires the timers due now, as the daemon's timer loop would, and delivers what they sent.
+  int Tick() {
+    engine::TimerService timers(store_.get(), env::SystemClock());
+    timers.Attach(engine_.get());
+    Status loaded = timers.Load();
+    if (!loaded.ok()) return Fail(loaded);
+    int fired = 0;
+    for (int round = 0; round < 100; ++round) {  // a fired transition may arm a timer that is due at once
+      const int n = timers.FireDue();
+      if (n == 0) break;
+      fired += n;
+      Status more = timers.Refresh();
+      if (!more.ok()) return Fail(more);
+    }
+    std::vector<std::string> notes;
+    DeliverAll(&notes);
+    const auto stats = timers.stats();
+    out_ << "fired " << fired << " timer(s); " << stats.pending << " armed for later";
+    if (stats.failed) out_ << "; " << stats.failed << " failed (see: nurt timers ID)";
+    out_ << "\n";
+    for (const auto& n : notes) out_ << n << "\n";
     return 0;
   }
 

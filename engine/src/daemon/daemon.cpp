@@ -1,10 +1,13 @@
 #include "nurt/daemon/daemon.hpp"
 
+#include <algorithm>
 #include <condition_variable>
+#include <map>
 #include <iostream>
 #include <mutex>
 #include <thread>
 
+#include "daemon/timer_loop.hpp"
 #include "nurt/api/api.hpp"
 #include "nurt/auth/master_secret.hpp"
 #include "nurt/auth/rate_limiter.hpp"
@@ -93,11 +96,15 @@ class DaemonImpl final : public Daemon {
     NURT_ASSIGN_OR_RETURN(store_, store::NewSqliteStore(so));
     NURT_ASSIGN_OR_RETURN(key_store_, store::NewSqliteKeyStore(so));
     ids_ = env::NewUlidGenerator(clock_);
+    timer_service_ = std::make_unique<engine::TimerService>(store_.get(), clock_);
     engine::EngineOptions eo;
     eo.store = store_.get();
     eo.clock = clock_;
     eo.ids = ids_.get();
+    eo.timer_listener = timer_service_.get();
+    eo.calendar_for = CalendarsOf(config);
     NURT_ASSIGN_OR_RETURN(engine_, engine::NewEngine(eo));
+    timer_service_->Attach(engine_.get());
 
     NURT_ASSIGN_OR_RETURN(std::string secret,
                           auth::LoadOrCreateSecret(fs_, random_, config.SecretFilePath()));
@@ -122,7 +129,33 @@ class DaemonImpl final : public Daemon {
                  static_cast<double>(c.count));
       }
     });
+    metrics_->AddCollector([this](server::MetricsWriter& w) {
+      const engine::TimerServiceStats s = timer_service_->stats();
+      w.Family("nurt_timers_pending", "Armed timers held in memory by this daemon.", server::MetricType::kGauge);
+      w.Sample({}, static_cast<double>(s.pending));
+      w.Family("nurt_timers_fired_total", "Timers fired (their event committed).", server::MetricType::kCounter);
+      w.Sample({}, static_cast<double>(s.fired));
+      w.Family("nurt_timers_failed_total", "Timers whose event could not be applied.", server::MetricType::kCounter);
+      w.Sample({}, static_cast<double>(s.failed));
+      w.Family("nurt_timers_deferred_total", "Firings put off (instance suspended or failed, store busy).",
+               server::MetricType::kCounter);
+      w.Sample({}, static_cast<double>(s.deferred));
+      if (!s.recent_lateness_ms.empty()) {
+        std::vector<std::int64_t> l = s.recent_lateness_ms;
+        std::sort(l.begin(), l.end());
+        w.Family("nurt_timer_lateness_seconds", "Lateness of recent firings (due to fired), by quantile.",
+                 server::MetricType::kGauge);
+        for (double q : {0.5, 0.99}) {
+          const auto at = static_cast<std::size_t>(q * static_cast<double>(l.size() - 1));
+          w.Sample({{"quantile", q == 0.5 ? "0.5" : "0.99"}}, static_cast<double>(l[at]) / 1000.0);
+        }
+      }
+    });
     delivery_ = std::make_unique<DeliveryLoop>(engine_.get(), logger_.get());
+    // Timers that came due while the daemon was down fire now, with their lateness recorded.
+    NURT_RETURN_IF_ERROR(timer_service_->Load());
+    timer_loop_ = std::make_unique<TimerLoop>(timer_service_.get(), clock_, logger_.get(), config.timer_refresh,
+                                              [this] { delivery_->Wake(); });
     api::ApiOptions ao;
     ao.engine = engine_.get();
     ao.store = store_.get();
@@ -153,6 +186,7 @@ class DaemonImpl final : public Daemon {
     std::call_once(shutdown_once_, [this] {
       logger_->Log(server::LogLevel::kInfo, "shutting down: draining requests");
       server_->Shutdown();
+      timer_loop_->Stop();
       delivery_->Stop();
       logger_->Log(server::LogLevel::kInfo, "shut down cleanly");
       std::lock_guard<std::mutex> lock(mu_);
@@ -171,9 +205,26 @@ class DaemonImpl final : public Daemon {
   }
 
   engine::Engine* engine() override { return engine_.get(); }
+  engine::TimerService* timers() override { return timer_service_.get(); }
+  void WakeTimers() override { timer_loop_->Wake(); }
   auth::ApiKeyService* keys() override { return keys_.get(); }
 
  private:
+  // The org's calendar from `calendars:` (else "default", else the built-in one), built once each.
+  static std::function<std::shared_ptr<const calendar::BusinessCalendar>(const std::string&)> CalendarsOf(
+      const server::DaemonConfig& config) {
+    auto built = std::make_shared<std::map<std::string, std::shared_ptr<const calendar::BusinessCalendar>>>();
+    for (const auto& [org, spec] : config.calendars) {
+      auto c = calendar::BusinessCalendar::Create(spec);  // validated when the configuration was read
+      if (c.ok()) (*built)[org] = std::make_shared<const calendar::BusinessCalendar>(std::move(c).value());
+    }
+    return [built](const std::string& org) -> std::shared_ptr<const calendar::BusinessCalendar> {
+      auto it = built->find(org);
+      if (it == built->end()) it = built->find("default");
+      return it == built->end() ? nullptr : it->second;
+    };
+  }
+
   Status PublishDefinitions(const server::DaemonConfig& config) {
     for (const auto& org : config.definition_orgs) {
       NURT_ASSIGN_OR_RETURN(auto report,
@@ -204,6 +255,8 @@ class DaemonImpl final : public Daemon {
   std::unique_ptr<auth::TaskLinkSigner> task_links_;
   std::unique_ptr<server::MetricsRegistry> metrics_;
   std::unique_ptr<DeliveryLoop> delivery_;
+  std::unique_ptr<engine::TimerService> timer_service_;
+  std::unique_ptr<TimerLoop> timer_loop_;
   std::unique_ptr<api::Api> api_;
   std::unique_ptr<server::HttpServer> server_;
   std::once_flag shutdown_once_;

@@ -1,5 +1,6 @@
 #include "nurt/server/daemon_config.hpp"
 
+#include <cstdio>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -132,9 +133,62 @@ class YamlReader {
     field = std::move(_r).value();     \
   } while (0)
 
+// "08:00-16:00" -> working hours; "off" -> not a working day.
+Result<std::optional<calendar::WorkingHours>> ParseHours(const YamlReader& r, const YAML::Node& n,
+                                                         const std::string& name) {
+  const std::string text = n.IsScalar() ? n.Scalar() : std::string();
+  if (text == "off" || text == "false") return std::optional<calendar::WorkingHours>();
+  int h1 = 0, m1 = 0, h2 = 0, m2 = 0;
+  char tail = 0;
+  if (std::sscanf(text.c_str(), "%d:%d-%d:%d%c", &h1, &m1, &h2, &m2, &tail) != 4 || h1 < 0 || h1 > 24 ||
+      h2 < 0 || h2 > 24 || m1 < 0 || m1 > 59 || m2 < 0 || m2 > 59) {
+    return r.At(n, name + " must be working hours like \"08:00-16:00\", or off");
+  }
+  calendar::WorkingHours h;
+  h.start = std::chrono::minutes(h1 * 60 + m1);
+  h.end = std::chrono::minutes(h2 * 60 + m2);
+  return std::optional<calendar::WorkingHours>(h);
+}
+
+Result<calendar::CalendarSpec> ParseCalendar(const YamlReader& r, const YAML::Node& node, const std::string& where) {
+  calendar::CalendarSpec spec;
+  static const std::vector<std::string> kDays = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
+  Status st = r.ForEachKey(
+      node, where, {"time_zone", "working_hours", "polish_holidays", "extra_days_off"},
+      [&](const std::string& k, const YAML::Node& n) -> Status {
+        if (k == "time_zone") NURT_ASSIGN_FIELD(spec.time_zone, r.Text(n, where + ".time_zone"));
+        if (k == "polish_holidays") NURT_ASSIGN_FIELD(spec.polish_holidays, r.Boolean(n, where + "." + k));
+        if (k == "extra_days_off") {
+          std::vector<std::string> days;
+          NURT_ASSIGN_FIELD(days, r.TextList(n, where + "." + k));
+          std::size_t i = 0;
+          for (const auto& d : days) {
+            auto date = calendar::ParseDate(d);
+            if (!date.ok()) return r.At(n[i], where + "." + k + ": " + date.status().message());
+            spec.extra_days_off.push_back(*date);
+            ++i;
+          }
+        }
+        if (k == "working_hours") {
+          return r.ForEachKey(n, where + ".working_hours", kDays,
+                              [&](const std::string& day, const YAML::Node& h) -> Status {
+                                const auto index = static_cast<std::size_t>(
+                                    std::find(kDays.begin(), kDays.end(), day) - kDays.begin());
+                                NURT_ASSIGN_FIELD(spec.week[index], ParseHours(r, h, where + ".working_hours." + day));
+                                return Status::Ok();
+                              });
+        }
+        return Status::Ok();
+      });
+  if (!st.ok()) return st;
+  auto built = calendar::BusinessCalendar::Create(spec);
+  if (!built.ok()) return r.At(node, where + ": " + built.status().message());
+  return spec;
+}
+
 Status ApplyYaml(const YamlReader& r, const YAML::Node& root, DaemonConfig& c) {
-  const std::vector<std::string> top = {"listen",  "threads",     "timeouts",    "limits",
-                                        "store",   "secret_file", "definitions", "log"};
+  const std::vector<std::string> top = {"listen",  "threads",     "timeouts",    "limits", "store",
+                                        "secret_file", "definitions", "log", "timers", "calendars"};
   return r.ForEachKey(root, "the configuration", top, [&](const std::string& key, const YAML::Node& v) -> Status {
     if (key == "listen") {
       return r.ForEachKey(v, "listen", {"address", "port"}, [&](const std::string& k, const YAML::Node& n) -> Status {
@@ -181,6 +235,20 @@ Status ApplyYaml(const YamlReader& r, const YAML::Node& root, DaemonConfig& c) {
         if (k == "orgs") NURT_ASSIGN_FIELD(c.definition_orgs, r.TextList(n, "definitions.orgs"));
         return Status::Ok();
       });
+    }
+    if (key == "timers") {
+      return r.ForEachKey(v, "timers", {"refresh"}, [&](const std::string&, const YAML::Node& n) -> Status {
+        NURT_ASSIGN_FIELD(c.timer_refresh, r.Duration(n, "timers.refresh"));
+        return Status::Ok();
+      });
+    }
+    if (key == "calendars") {
+      if (!v.IsMap()) return r.At(v, "calendars must be a map of org -> calendar");
+      for (auto it = v.begin(); it != v.end(); ++it) {
+        const std::string org = it->first.Scalar();
+        NURT_ASSIGN_FIELD(c.calendars[org], ParseCalendar(r, it->second, "calendars." + org));
+      }
+      return Status::Ok();
     }
     if (key == "log") {
       return r.ForEachKey(v, "log", {"level"}, [&](const std::string&, const YAML::Node& n) -> Status {

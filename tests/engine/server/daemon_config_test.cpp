@@ -83,7 +83,7 @@ TEST(DaemonConfigTest, ErrorsNameFileLineAndColumn) {
             "nurt.yaml:2:3: unknown key 'adress' in listen; did you mean 'address'? (known keys: address, port)");
   EXPECT_EQ(ErrorOf("threds: 2\n"),
             "nurt.yaml:1:1: unknown key 'threds' in the configuration; did you mean 'threads'? (known keys: "
-            "listen, threads, timeouts, limits, store, secret_file, definitions, log)");
+            "listen, threads, timeouts, limits, store, secret_file, definitions, log, timers, calendars)");
   EXPECT_EQ(ErrorOf("listen: {port: 70000}\n"), "nurt.yaml:1:16: listen.port must be between 0 and 65535, got 70000");
   EXPECT_EQ(ErrorOf("threads: many\n"), "nurt.yaml:1:10: threads must be a whole number, got 'many'");
   EXPECT_EQ(ErrorOf("timeouts:\n  idle: 10 minutes\n"),
@@ -144,6 +144,35 @@ TEST(DaemonConfigTest, BadEnvironmentValuesNameTheVariable) {
             "environment NURT_LOG_LEVEL: unknown log level 'x'; use one of debug, info, warn, error");
 }
 
+TEST(DaemonConfigTest, CalendarsPerOrgWithWorkingHoursAndDaysOff) {
+  DaemonConfig config = Parse(R"(
+timers: {refresh: 5s}
+calendars:
+  acme:
+    time_zone: Europe/Warsaw
+    working_hours: {mon: "07:00-15:00", fri: off}
+    extra_days_off: [2026-11-10]
+)");
+  EXPECT_EQ(config.timer_refresh, std::chrono::seconds(5));
+  ASSERT_EQ(config.calendars.count("acme"), 1u);
+  const auto& spec = config.calendars.at("acme");
+  ASSERT_TRUE(spec.week[0].has_value());
+  EXPECT_EQ(spec.week[0]->start, std::chrono::hours(7));
+  EXPECT_FALSE(spec.week[4].has_value());
+  ASSERT_EQ(spec.extra_days_off.size(), 1u);
+  EXPECT_EQ(spec.extra_days_off[0].ToString(), "2026-11-10");
+}
+
+TEST(DaemonConfigTest, BadCalendarsAreRefusedWithTheirPlace) {
+  EXPECT_EQ(ErrorOf("calendars:\n  acme: {time_zone: Europe/Warszawa}\n"),
+            "nurt.yaml:2:9: calendars.acme: unknown time zone 'Europe/Warszawa'; use an IANA name such as "
+            "Europe/Warsaw");
+  EXPECT_EQ(ErrorOf("calendars:\n  acme: {working_hours: {mon: 8-16}}\n"),
+            "nurt.yaml:2:31: calendars.acme.working_hours.mon must be working hours like \"08:00-16:00\", or off");
+  EXPECT_EQ(ErrorOf("calendars:\n  acme: {extra_days_off: [2026-02-30]}\n"),
+            "nurt.yaml:2:27: calendars.acme.extra_days_off: '2026-02-30' is not a day of the calendar");
+}
+
 TEST(DaemonConfigTest, Durations) {
   EXPECT_EQ(ParseDuration("0s").value(), 0ms);
   EXPECT_EQ(ParseDuration("250ms").value(), 250ms);
@@ -199,13 +228,15 @@ TEST(DaemonConfigSchemaTest, SchemaKeysAndDefaultsMatchTheParser) {
       EXPECT_EQ(c.definition_paths, defaults.definition_paths) << yaml;
       EXPECT_EQ(c.definition_orgs, defaults.definition_orgs) << yaml;
       EXPECT_EQ(c.log_level, defaults.log_level) << yaml;
+      EXPECT_EQ(c.timer_refresh, defaults.timer_refresh) << yaml;
+      EXPECT_TRUE(c.calendars.empty()) << yaml;
     }
     auto unknown = ParseDaemonConfig(section_schema.contains("properties") ? section + ": {zzz_unknown: 1}"
                                                                            : "zzz_unknown: 1",
                                      "schema.yaml", {});
     EXPECT_FALSE(unknown.ok()) << section;
   }
-  EXPECT_EQ(leaves, 15);  // every DaemonConfig field has its key
+  EXPECT_EQ(leaves, 17);  // every DaemonConfig field has its key
 }
 
 }  // namespace

@@ -3,7 +3,8 @@
 // port in-process and the CLI runs until SIGTERM.
 //
 //   config ─▶ SQLite store + key store ─▶ Engine ─▶ publish definitions ─▶ Api ─▶ HttpServer
-//                                             └──▶ delivery loop (internal effects: emit to, spawn)
+//                                             ├──▶ delivery loop (internal effects: emit to, spawn)
+//                                             └──▶ timer loop (due timers, sorted in memory)
 //
 // Start returns only when the server listens and is ready. Shutdown is graceful: readiness goes to 503,
 // no new connections, in-flight requests finish and get their answers, the delivery loop drains, the
@@ -18,6 +19,7 @@
 #include "nurt/auth/api_key_service.hpp"
 #include "nurt/core/result.hpp"
 #include "nurt/engine/engine.hpp"
+#include "nurt/engine/timer_service.hpp"
 #include "nurt/env/clock.hpp"
 #include "nurt/env/file_system.hpp"
 #include "nurt/env/random.hpp"
@@ -47,6 +49,9 @@ class Daemon {
 
   // For tests and first-run set-up in-process.
   virtual engine::Engine* engine() = 0;
+  virtual engine::TimerService* timers() = 0;
+  // Makes the timer loop re-plan now (tests that advance a manual clock call it).
+  virtual void WakeTimers() = 0;
   virtual auth::ApiKeyService* keys() = 0;
 };
 

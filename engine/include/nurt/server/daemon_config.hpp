@@ -9,6 +9,10 @@
 //   secret_file: ""        # "" = "<sqlite path>.secret"
 //   definitions: {paths: [workflows, examples], orgs: [demo]}
 //   log: {level: info}     # debug, info, warn, error
+//   timers: {refresh: 30s}  # how often timers armed by other processes (the CLI) are picked up
+//   calendars:             # business calendars per org, for P3WD timers and SLAs ("default": other orgs)
+//     demo: {time_zone: Europe/Warsaw, polish_holidays: true, extra_days_off: [2026-11-10],
+//            working_hours: {mon: "08:00-16:00", …, sat: off, sun: off}}
 //
 // Every key is optional (empty text = all defaults). Environment variables override the file:
 //   NURT_LISTEN_ADDRESS NURT_PORT NURT_THREADS NURT_REQUEST_TIMEOUT NURT_IDLE_TIMEOUT NURT_SHUTDOWN_GRACE
@@ -27,6 +31,7 @@
 #include <string_view>
 #include <vector>
 
+#include "nurt/calendar/business_calendar.hpp"
 #include "nurt/core/result.hpp"
 #include "nurt/server/http_server.hpp"
 #include "nurt/server/logger.hpp"
@@ -51,6 +56,10 @@ struct DaemonConfig {
   std::vector<std::string> definition_paths{"workflows", "examples"};
   std::vector<std::string> definition_orgs{"demo"};
   LogLevel log_level = LogLevel::kInfo;
+  std::chrono::milliseconds timer_refresh{30000};
+  // org -> its business calendar (validated: each one builds). "default" applies to orgs not listed;
+  // without it they get Europe/Warsaw, Mon–Fri 8:00–16:00, Polish holidays.
+  std::map<std::string, calendar::CalendarSpec> calendars;
 
   // secret_file, or "<sqlite_path>.secret" when it is empty.
   std::string SecretFilePath() const;

@@ -66,6 +66,12 @@ class ForwardingStore : public store::Store {
     return inner_->ReleaseTask(o, i, u);
   }
 
+  // Notifications.
+  Result<std::vector<TimePoint>> ListNotificationsSent(const std::string& o, const std::string& c,
+                                                       TimePoint since) override {
+    return inner_->ListNotificationsSent(o, c, since);
+  }
+
  protected:
   store::Store* inner_;
 };

@@ -5,11 +5,13 @@
 #include <mutex>
 #include <thread>
 
+#include "daemon/notification_loop.hpp"
 #include "nurt/api/api.hpp"
 #include "nurt/auth/master_secret.hpp"
 #include "nurt/auth/rate_limiter.hpp"
 #include "nurt/auth/task_link.hpp"
 #include "nurt/engine/workflow_folders.hpp"
+#include "nurt/notify/channels.hpp"
 #include "nurt/server/http_server.hpp"
 #include "nurt/server/logger.hpp"
 #include "nurt/server/metrics.hpp"
@@ -123,6 +125,7 @@ class DaemonImpl final : public Daemon {
       }
     });
     delivery_ = std::make_unique<DeliveryLoop>(engine_.get(), logger_.get());
+    NURT_RETURN_IF_ERROR(StartNotifications(config));
     api::ApiOptions ao;
     ao.engine = engine_.get();
     ao.store = store_.get();
@@ -132,7 +135,10 @@ class DaemonImpl final : public Daemon {
     ao.clock = clock_;
     ao.metrics = metrics_.get();
     ao.logger = logger_.get();
-    ao.after_commit = [this] { delivery_->Wake(); };
+    ao.after_commit = [this] {
+      delivery_->Wake();
+      notifications_->Wake();
+    };
     api_ = std::make_unique<api::Api>(std::move(ao));
 
     NURT_ASSIGN_OR_RETURN(
@@ -154,6 +160,7 @@ class DaemonImpl final : public Daemon {
       logger_->Log(server::LogLevel::kInfo, "shutting down: draining requests");
       server_->Shutdown();
       delivery_->Stop();
+      notifications_->Stop();
       logger_->Log(server::LogLevel::kInfo, "shut down cleanly");
       std::lock_guard<std::mutex> lock(mu_);
       done_ = true;
@@ -174,6 +181,23 @@ class DaemonImpl final : public Daemon {
   auth::ApiKeyService* keys() override { return keys_.get(); }
 
  private:
+  // Channels (kind: Channels files in the definition folders) and the loop that sends notifications.
+  Status StartNotifications(const server::DaemonConfig& config) {
+    NURT_ASSIGN_OR_RETURN(auto channels, notify::LoadChannelFolders(config.definition_paths, fs_));
+    if (!channels.errors.empty()) {
+      std::string msg = "notification channel files do not validate; the daemon will not start with them:";
+      for (const auto& d : channels.errors) msg += "\n  " + d.ToString();
+      return Status::InvalidArgument(msg);
+    }
+    notify::DispatcherOptions no;
+    no.store = store_.get();
+    no.clock = clock_;
+    no.channels = channels.directory;
+    notifications_ = std::make_unique<NotificationLoop>(std::move(no), logger_.get());
+    metrics_->AddCollector([this](server::MetricsWriter& w) { notifications_->Collect(w); });
+    return Status::Ok();
+  }
+
   Status PublishDefinitions(const server::DaemonConfig& config) {
     for (const auto& org : config.definition_orgs) {
       NURT_ASSIGN_OR_RETURN(auto report,
@@ -204,6 +228,7 @@ class DaemonImpl final : public Daemon {
   std::unique_ptr<auth::TaskLinkSigner> task_links_;
   std::unique_ptr<server::MetricsRegistry> metrics_;
   std::unique_ptr<DeliveryLoop> delivery_;
+  std::unique_ptr<NotificationLoop> notifications_;
   std::unique_ptr<api::Api> api_;
   std::unique_ptr<server::HttpServer> server_;
   std::once_flag shutdown_once_;

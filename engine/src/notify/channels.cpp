@@ -272,8 +272,9 @@ void ChannelsLoader::ParseChannel(const Entry& e) {
     if (t == "slack") type = ChannelType::kSlack;
     if (t == "webhook") type = ChannelType::kWebhook;
     if (!type) {
+      const std::string hint = DidYouMean(t, kTypes);
       Error(ValueAt(k), "bad-value",
-            where + " has type " + Quote(t) + DidYouMean(t, kTypes) + "; the types are: " + Join(kTypes));
+            where + " has type " + Quote(t) + (hint.empty() ? "; the types are: " + Join(kTypes) : hint));
       return;
     }
   }
@@ -339,16 +340,18 @@ void ChannelsLoader::ParseChannel(const Entry& e) {
         if (!m.ok()) Error(ValueAt(k), "bad-value", what + ": " + m.status().message());
       }
     } else if (k.key == "to") {
-      YAML::Node list = k.value;
+      // One address or a list. (Not by assigning to a YAML::Node: yaml-cpp nodes are references, and
+      // assignment would overwrite the document's own node.)
+      std::vector<YAML::Node> items;
       if (IsText(k.value)) {
-        list = YAML::Node(YAML::NodeType::Sequence);
-        list.push_back(k.value);
-      }
-      if (!list.IsSequence() || list.size() == 0) {
+        items.push_back(k.value);
+      } else if (k.value.IsSequence() && k.value.size() > 0) {
+        for (const auto& item : k.value) items.push_back(item);
+      } else {
         WrongType(ValueAt(k), what, "a list of email addresses", k.value);
         continue;
       }
-      for (const auto& item : list) {
+      for (const auto& item : items) {
         if (!IsText(item)) {
           WrongType(At(item), what + " item", "an email address", item);
           continue;
@@ -442,8 +445,12 @@ void ChannelsLoader::ParseThrottle(const Entry& e, const std::string& where, Cha
     present.insert(k.key);
     if (k.key == "limit") {
       const Json v = k.value.IsScalar() ? dsl::internal::ToJson(k.value) : Json();
-      if (!v.is_number_integer() || v.get<std::int64_t>() < 1 || v.get<std::int64_t>() > 1'000'000) {
+      if (!v.is_number_integer()) {
         WrongType(ValueAt(k), what + " limit", "a whole number from 1 to 1000000", k.value);
+        ok = false;
+      } else if (v.get<std::int64_t>() < 1 || v.get<std::int64_t>() > 1'000'000) {
+        Error(ValueAt(k), "bad-value",
+              what + " limit must be from 1 to 1000000, not " + std::to_string(v.get<std::int64_t>()));
         ok = false;
       } else {
         t.limit = static_cast<int>(v.get<std::int64_t>());

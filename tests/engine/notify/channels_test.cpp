@@ -169,8 +169,8 @@ channels:
                              "environment variable"));
   EXPECT_THAT(all, HasSubstr("channels.yaml:12:5: error: unknown key 'retries' in channel 'hook' (type "
                              "webhook); the keys allowed here are:"));
-  EXPECT_THAT(all, HasSubstr("channels.yaml:13:23: error: channel 'hook' throttle limit must be a whole "
-                             "number from 1 to 1000000"));
+  EXPECT_THAT(all, HasSubstr("channels.yaml:13:23: error: channel 'hook' throttle limit must be from 1 to "
+                             "1000000, not 0"));
   EXPECT_THAT(all, HasSubstr("channels.yaml:13:31: error: channel 'hook' throttle per: 'P1M'"));
   EXPECT_THAT(all, HasSubstr("channels.yaml:13:44: error: channel 'hook' throttle policy is 'later'"));
   EXPECT_THAT(all, HasSubstr("channels.yaml:17:11: error: channel 'mail' from: 'nobody' is not an email"));

@@ -82,6 +82,12 @@ class ForwardingStore : public store::Store {
     return inner_->FinishTimer(o, i, s, d, n);
   }
 
+  // Notifications.
+  Result<std::vector<TimePoint>> ListNotificationsSent(const std::string& o, const std::string& c,
+                                                       TimePoint since) override {
+    return inner_->ListNotificationsSent(o, c, since);
+  }
+
  protected:
   store::Store* inner_;
 };

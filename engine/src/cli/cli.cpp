@@ -21,6 +21,7 @@
 #include "nurt/engine/timer_service.hpp"
 #include "nurt/engine/workflow_folders.hpp"
 #include "nurt/engine/engine.hpp"
+#include "nurt/notify/channels.hpp"
 #include "nurt/env/file_system.hpp"
 #include "nurt/store/store.hpp"
 
@@ -55,7 +56,8 @@ constexpr const char* kUsageHead = R"(usage: nurt [global options] COMMAND [args
 
 Commands:
   serve [--config FILE]                 run the daemon: HTTP API, until SIGTERM (docs/daemon.md)
-  validate FILE...                      check workflow files; every problem as file:line:col
+  validate FILE...                      check workflow (and kind: Channels) files; every problem as
+                                        file:line:col
   graph FILE [--format mermaid|dot]     draw a machine (default mermaid)
   start MACHINE [--data JSON] [--id ID] [--key KEY] [--version N]
                                         start an instance
@@ -264,8 +266,13 @@ class Cli {
     int errors = 0, warnings = 0;
     Json all = Json::array();
     for (const auto& file : args_.positional) {
-      const dsl::LoadResult r = dsl::LoadMachineFile(file);
-      for (const auto& d : r.diagnostics) {
+      // kind: Channels files (notification channels) have their own loader; the rest are machines.
+      auto text = env::LocalFileSystem()->ReadFile(file);
+      const bool channels = text.ok() && notify::IsChannelsDocument(*text);
+      const std::vector<dsl::Diagnostic> diagnostics = channels
+                                                           ? notify::LoadChannelsText(*text, file).diagnostics
+                                                           : dsl::LoadMachineFile(file).diagnostics;
+      for (const auto& d : diagnostics) {
         (d.severity == dsl::Severity::kError ? errors : warnings)++;
         if (json_) {
           all.push_back(d.ToJson());

@@ -8,11 +8,13 @@
 #include <thread>
 
 #include "daemon/timer_loop.hpp"
+#include "daemon/notification_loop.hpp"
 #include "nurt/api/api.hpp"
 #include "nurt/auth/master_secret.hpp"
 #include "nurt/auth/rate_limiter.hpp"
 #include "nurt/auth/task_link.hpp"
 #include "nurt/engine/workflow_folders.hpp"
+#include "nurt/notify/channels.hpp"
 #include "nurt/server/http_server.hpp"
 #include "nurt/server/logger.hpp"
 #include "nurt/server/metrics.hpp"
@@ -156,6 +158,7 @@ class DaemonImpl final : public Daemon {
     NURT_RETURN_IF_ERROR(timer_service_->Load());
     timer_loop_ = std::make_unique<TimerLoop>(timer_service_.get(), clock_, logger_.get(), config.timer_refresh,
                                               [this] { delivery_->Wake(); });
+    NURT_RETURN_IF_ERROR(StartNotifications(config));
     api::ApiOptions ao;
     ao.engine = engine_.get();
     ao.store = store_.get();
@@ -165,7 +168,10 @@ class DaemonImpl final : public Daemon {
     ao.clock = clock_;
     ao.metrics = metrics_.get();
     ao.logger = logger_.get();
-    ao.after_commit = [this] { delivery_->Wake(); };
+    ao.after_commit = [this] {
+      delivery_->Wake();
+      notifications_->Wake();
+    };
     api_ = std::make_unique<api::Api>(std::move(ao));
 
     NURT_ASSIGN_OR_RETURN(
@@ -188,6 +194,7 @@ class DaemonImpl final : public Daemon {
       server_->Shutdown();
       timer_loop_->Stop();
       delivery_->Stop();
+      notifications_->Stop();
       logger_->Log(server::LogLevel::kInfo, "shut down cleanly");
       std::lock_guard<std::mutex> lock(mu_);
       done_ = true;
@@ -225,6 +232,23 @@ class DaemonImpl final : public Daemon {
     };
   }
 
+  // Channels (kind: Channels files in the definition folders) and the loop that sends notifications.
+  Status StartNotifications(const server::DaemonConfig& config) {
+    NURT_ASSIGN_OR_RETURN(auto channels, notify::LoadChannelFolders(config.definition_paths, fs_));
+    if (!channels.errors.empty()) {
+      std::string msg = "notification channel files do not validate; the daemon will not start with them:";
+      for (const auto& d : channels.errors) msg += "\n  " + d.ToString();
+      return Status::InvalidArgument(msg);
+    }
+    notify::DispatcherOptions no;
+    no.store = store_.get();
+    no.clock = clock_;
+    no.channels = channels.directory;
+    notifications_ = std::make_unique<NotificationLoop>(std::move(no), logger_.get());
+    metrics_->AddCollector([this](server::MetricsWriter& w) { notifications_->Collect(w); });
+    return Status::Ok();
+  }
+
   Status PublishDefinitions(const server::DaemonConfig& config) {
     for (const auto& org : config.definition_orgs) {
       NURT_ASSIGN_OR_RETURN(auto report,
@@ -257,6 +281,7 @@ class DaemonImpl final : public Daemon {
   std::unique_ptr<DeliveryLoop> delivery_;
   std::unique_ptr<engine::TimerService> timer_service_;
   std::unique_ptr<TimerLoop> timer_loop_;
+  std::unique_ptr<NotificationLoop> notifications_;
   std::unique_ptr<api::Api> api_;
   std::unique_ptr<server::HttpServer> server_;
   std::once_flag shutdown_once_;

@@ -71,6 +71,11 @@ class SqliteStore final : public Store {
   Status FinishTimer(const std::string& org_id, const std::string& id, const std::string& status,
                      const std::string& detail, TimePoint now) override;
 
+  // Notifications (sqlite_notify.cpp).
+  Result<std::vector<TimePoint>> ListNotificationsSent(const std::string& org_id,
+                                                       const std::string& channel,
+                                                       TimePoint since) override;
+
   // Test hook: statements prepared so far on the writer connection. Constant once every kind of
   // write has run once (statements are cached per connection, never re-prepared on the hot path).
   std::int64_t WriterStatementsPrepared();

@@ -207,6 +207,20 @@ TEST_F(CliTest, ValidateMissingFileIsAnErrorAndNoFileIsUsage) {
   EXPECT_THAT(none.err, StartsWith("nurt validate: name at least one workflow file\n"));
 }
 
+TEST_F(CliTest, ValidateChecksChannelFilesWithTheChannelLoader) {
+  const std::string channels = dir_.File("channels.yaml");
+  WriteFile(channels,
+            "apiVersion: nurt/v1\nkind: Channels\nchannels:\n"
+            "  email: {type: email, smtp_url: \"smtps://m.example.pl\", from: a@example.pl, password: x}\n");
+  Ran r = Nurt({"validate", channels, kRoot + "/examples/invoice.yaml"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.lines(),
+              ElementsAre(AllOf(StartsWith(channels + ":4:78: error: channel 'email': 'password' would keep a "
+                                                      "credential in this file"),
+                                EndsWith("[inline-secret]")),
+                          "2 files checked: 1 error(s), 0 warning(s)"));
+}
+
 // --- graph ---------------------------------------------------------------------------------------
 
 TEST_F(CliTest, GraphDrawsTheInvoiceWithItsParallelAndCompoundStates) {

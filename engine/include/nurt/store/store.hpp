@@ -161,6 +161,14 @@ class Store {
   // instance ended without a commit that cancelled it). FailedPrecondition when it is not armed.
   virtual Status FinishTimer(const std::string& org_id, const std::string& id, const std::string& status,
                              const std::string& detail, TimePoint now) = 0;
+  // --- Notifications (notify dispatcher) ---
+  // The send times (result "sentAt") of the org's "nurt.notify" outbox items completed "done" on
+  // `channel` (payload "channel") at or after `since`, ascending: the per-channel throttle window,
+  // rebuilt from durable data after a restart. Reads the org's outbox items of that kind (no index):
+  // call it once per channel and process, not per send.
+  virtual Result<std::vector<TimePoint>> ListNotificationsSent(const std::string& org_id,
+                                                               const std::string& channel,
+                                                               TimePoint since) = 0;
 };
 
 struct SqliteOptions {

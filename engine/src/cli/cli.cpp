@@ -18,6 +18,7 @@
 #include "nurt/core/json.hpp"
 #include "nurt/dsl/graph.hpp"
 #include "nurt/dsl/loader.hpp"
+#include "nurt/dsl/rules.hpp"
 #include "nurt/engine/workflow_folders.hpp"
 #include "nurt/engine/engine.hpp"
 #include "nurt/env/file_system.hpp"
@@ -54,7 +55,7 @@ constexpr const char* kUsageHead = R"(usage: nurt [global options] COMMAND [args
 
 Commands:
   serve [--config FILE]                 run the daemon: HTTP API, until SIGTERM (docs/daemon.md)
-  validate FILE...                      check workflow files; every problem as file:line:col
+  validate FILE...                      check workflow and rules files; every problem as file:line:col
   graph FILE [--format mermaid|dot]     draw a machine (default mermaid)
   start MACHINE [--data JSON] [--id ID] [--key KEY] [--version N]
                                         start an instance
@@ -259,8 +260,10 @@ class Cli {
     int errors = 0, warnings = 0;
     Json all = Json::array();
     for (const auto& file : args_.positional) {
-      const dsl::LoadResult r = dsl::LoadMachineFile(file);
-      for (const auto& d : r.diagnostics) {
+      const std::vector<dsl::Diagnostic> diagnostics = dsl::IsRulesFile(file)
+                                                           ? dsl::LoadRulesFile(file).diagnostics
+                                                           : dsl::LoadMachineFile(file).diagnostics;
+      for (const auto& d : diagnostics) {
         (d.severity == dsl::Severity::kError ? errors : warnings)++;
         if (json_) {
           all.push_back(d.ToJson());

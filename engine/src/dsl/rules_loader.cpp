@@ -469,7 +469,7 @@ void RulesLoader::ParseRule(const YAML::Node& item, std::set<std::string>* ids) 
         diag_.Error(ValueAt(x), "bad-value", "'do' of " + where + " is empty; give at least one action");
         continue;
       }
-      for (const auto& action : x.value) ParseAction(action, "'do' of " + where, &rule);
+      for (const auto& action : x.value) ParseAction(action, where, &rule);
     } else {
       UnknownKey(x, where, kRuleKeys);
     }
@@ -567,7 +567,7 @@ void RulesLoader::ParseOncePer(const Entry& e, const std::string& where, RuleSpe
 
 void RulesLoader::ParseAction(const YAML::Node& item, const std::string& where, RuleSpec* rule) {
   if (!item.IsMap() || item.size() != 1) {
-    WrongType(At(item), "each action of " + where,
+    WrongType(At(item), "each action in 'do' of " + where,
               "a map with exactly one key: " + Join(kActionKinds), item);
     return;
   }
@@ -593,7 +593,7 @@ void RulesLoader::ParseAction(const YAML::Node& item, const std::string& where, 
   } else {
     const std::string hint = DidYouMean(e.key, kActionKinds);
     diag_.Error(e.key_at, "unknown-action",
-                "unknown action " + Quote(e.key) + " in " + where +
+                "unknown action " + Quote(e.key) + " in 'do' of " + where +
                     (hint.empty() ? "; the actions are: " + Join(kActionKinds) : hint));
     return;
   }

@@ -2,14 +2,17 @@
 
 #include <condition_variable>
 #include <iostream>
+#include <map>
 #include <mutex>
 #include <thread>
 
+#include "daemon/rules_loop.hpp"
 #include "nurt/api/api.hpp"
 #include "nurt/auth/master_secret.hpp"
 #include "nurt/auth/rate_limiter.hpp"
 #include "nurt/auth/task_link.hpp"
 #include "nurt/engine/workflow_folders.hpp"
+#include "nurt/rules/rules_engine.hpp"
 #include "nurt/server/http_server.hpp"
 #include "nurt/server/logger.hpp"
 #include "nurt/server/metrics.hpp"
@@ -123,6 +126,7 @@ class DaemonImpl final : public Daemon {
       }
     });
     delivery_ = std::make_unique<DeliveryLoop>(engine_.get(), logger_.get());
+    NURT_RETURN_IF_ERROR(StartRules());
     api::ApiOptions ao;
     ao.engine = engine_.get();
     ao.store = store_.get();
@@ -132,7 +136,10 @@ class DaemonImpl final : public Daemon {
     ao.clock = clock_;
     ao.metrics = metrics_.get();
     ao.logger = logger_.get();
-    ao.after_commit = [this] { delivery_->Wake(); };
+    ao.after_commit = [this] {
+      delivery_->Wake();
+      rules_loop_->Wake();
+    };
     api_ = std::make_unique<api::Api>(std::move(ao));
 
     NURT_ASSIGN_OR_RETURN(
@@ -153,6 +160,7 @@ class DaemonImpl final : public Daemon {
     std::call_once(shutdown_once_, [this] {
       logger_->Log(server::LogLevel::kInfo, "shutting down: draining requests");
       server_->Shutdown();
+      rules_loop_->Stop();  // before delivery: what the rules fire on the way out is delivered
       delivery_->Stop();
       logger_->Log(server::LogLevel::kInfo, "shut down cleanly");
       std::lock_guard<std::mutex> lock(mu_);
@@ -186,8 +194,26 @@ class DaemonImpl final : public Daemon {
         return Status::InvalidArgument(msg);
       }
       logger_->Log(server::LogLevel::kInfo, "definitions published",
-                   Json{{"org", org}, {"definitions", report.published}});
+                   Json{{"org", org}, {"definitions", report.published},
+                        {"ruleSets", static_cast<int>(report.rule_sets.size())}});
+      rule_sets_[org] = std::move(report.rule_sets);
     }
+    return Status::Ok();
+  }
+
+  // The rules engine (docs/rules.md): the Rules documents of the definition folders, per org.
+  Status StartRules() {
+    rules::RulesEngineOptions ro;
+    ro.store = store_.get();
+    ro.clock = clock_;
+    ro.ids = ids_.get();
+    ro.on_error = [this](const std::string& msg, const Json& fields) {
+      logger_->Log(server::LogLevel::kWarn, msg, fields);
+    };
+    NURT_ASSIGN_OR_RETURN(rules_, rules::NewRulesEngine(ro));
+    for (const auto& [org, sets] : rule_sets_) NURT_RETURN_IF_ERROR(rules_->SetRules(org, sets));
+    rules_loop_ = std::make_unique<RulesLoop>(rules_.get(), logger_.get(), [this] { delivery_->Wake(); });
+    rules_loop_->ExportMetrics(metrics_.get());
     return Status::Ok();
   }
 
@@ -204,6 +230,9 @@ class DaemonImpl final : public Daemon {
   std::unique_ptr<auth::TaskLinkSigner> task_links_;
   std::unique_ptr<server::MetricsRegistry> metrics_;
   std::unique_ptr<DeliveryLoop> delivery_;
+  std::map<std::string, std::vector<std::shared_ptr<const dsl::RuleSet>>> rule_sets_;
+  std::unique_ptr<rules::RulesEngine> rules_;
+  std::unique_ptr<RulesLoop> rules_loop_;
   std::unique_ptr<api::Api> api_;
   std::unique_ptr<server::HttpServer> server_;
   std::once_flag shutdown_once_;

@@ -6,6 +6,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -184,6 +185,34 @@ TEST(RuleEventMatchesTest, StarMatchesAnyRunOfCharactersDotsIncluded) {
   EXPECT_TRUE(RuleEventMatches("*", "nurt.start"));
   EXPECT_TRUE(RuleEventMatches("a.*.c", "a.b.x.c"));
   EXPECT_FALSE(RuleEventMatches("a.*.c", "a.c"));
+}
+
+// schemas/nurt-rules.schema.json (checked with validate_schema.py, as the machine schema is) accepts a
+// document the loader accepts and rejects structural mistakes the loader rejects.
+TEST(RulesSchemaTest, AcceptsWhatTheLoaderAcceptsAndRejectsStructuralMistakes) {
+  nurt::testing::TempDir dir;
+  const std::string good = dir.File("good.yaml");
+  const std::string bad = dir.File("bad.yaml");
+  const std::string good_text =
+      Doc("  - id: a\n    on: [invoice.*, x]\n    when: \"context.n > 1\"\n    throttle: { limit: 2, per: PT1H, policy: drop }\n"
+          "    do:\n      - notify: { channel: email, to: [a@b.pl], body: b }\n"
+          "      - task: { title: T, assignee: { role: finance }, decisions: { ok: a.b } }\n"
+          "      - start: { machine: m, data: { x: \"entity.id\" } }\n");
+  const std::string bad_text = Doc("  - id: a\n    on: x\n    do: [ { notfy: { channel: email, body: b } } ]\n");
+  ASSERT_NE(LoadRulesText(good_text, good).rules, nullptr);
+  ASSERT_EQ(LoadRulesText(bad_text, bad).rules, nullptr);
+  std::ofstream(good) << good_text;
+  std::ofstream(bad) << bad_text;
+  const std::string command = "/usr/bin/python3 " + testing::SourceRoot() + "/tests/engine/dsl/validate_schema.py " +
+                              testing::SourceRoot() + "/schemas/nurt-rules.schema.json " + good + " " + bad + " 2>&1";
+  std::FILE* pipe = popen(command.c_str(), "r");
+  ASSERT_NE(pipe, nullptr);
+  std::string output;
+  char buffer[4096];
+  while (std::fgets(buffer, sizeof buffer, pipe)) output += buffer;
+  ASSERT_EQ(pclose(pipe), 0) << output;
+  EXPECT_THAT(output, HasSubstr("OK " + good));
+  EXPECT_THAT(output, HasSubstr("INVALID " + bad + " 7:"));
 }
 
 }  // namespace

@@ -88,6 +88,25 @@ class ForwardingStore : public store::Store {
     return inner_->ListNotificationsSent(o, c, since);
   }
 
+  // Rules engine.
+  Result<std::vector<store::FeedEvent>> ListEventsAfter(std::int64_t p, int l) override {
+    return inner_->ListEventsAfter(p, l);
+  }
+  Result<std::int64_t> GetRuleCursor(const std::string& e) override { return inner_->GetRuleCursor(e); }
+  Result<bool> HasRuleFiring(const std::string& o, const std::string& r, const std::string& k) override {
+    return inner_->HasRuleFiring(o, r, k);
+  }
+  Result<std::int64_t> CountRuleFirings(const std::string& o, const std::vector<std::string>& r,
+                                        TimePoint since) override {
+    return inner_->CountRuleFirings(o, r, since);
+  }
+  Result<std::vector<store::RuleFiring>> ListQueuedRuleFirings(const std::string& o, int l) override {
+    return inner_->ListQueuedRuleFirings(o, l);
+  }
+  Status CommitRuleEvaluation(const store::RuleEvaluationCommit& c) override {
+    return inner_->CommitRuleEvaluation(c);
+  }
+
  protected:
   store::Store* inner_;
 };

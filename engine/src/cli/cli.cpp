@@ -19,6 +19,8 @@
 #include "nurt/dsl/graph.hpp"
 #include "nurt/dsl/loader.hpp"
 #include "nurt/engine/timer_service.hpp"
+#include "nurt/dsl/rules.hpp"
+#include "nurt/scenario/scenario.hpp"
 #include "nurt/engine/workflow_folders.hpp"
 #include "nurt/engine/engine.hpp"
 #include "nurt/notify/channels.hpp"
@@ -56,8 +58,8 @@ constexpr const char* kUsageHead = R"(usage: nurt [global options] COMMAND [args
 
 Commands:
   serve [--config FILE]                 run the daemon: HTTP API, until SIGTERM (docs/daemon.md)
-  validate FILE...                      check workflow (and kind: Channels) files; every problem as
-                                        file:line:col
+  validate FILE...                      check workflow files (machines, rules, channels, scenarios);
+                                        every problem as file:line:col
   graph FILE [--format mermaid|dot]     draw a machine (default mermaid)
   start MACHINE [--data JSON] [--id ID] [--key KEY] [--version N]
                                         start an instance
@@ -266,12 +268,7 @@ class Cli {
     int errors = 0, warnings = 0;
     Json all = Json::array();
     for (const auto& file : args_.positional) {
-      // kind: Channels files (notification channels) have their own loader; the rest are machines.
-      auto text = env::LocalFileSystem()->ReadFile(file);
-      const bool channels = text.ok() && notify::IsChannelsDocument(*text);
-      const std::vector<dsl::Diagnostic> diagnostics = channels
-                                                           ? notify::LoadChannelsText(*text, file).diagnostics
-                                                           : dsl::LoadMachineFile(file).diagnostics;
+      const std::vector<dsl::Diagnostic> diagnostics = ValidateFile(file);
       for (const auto& d : diagnostics) {
         (d.severity == dsl::Severity::kError ? errors : warnings)++;
         if (json_) {
@@ -302,6 +299,15 @@ class Cli {
     out_ << dsl::RenderGraph(*r.definition,
                              format == "dot" ? dsl::GraphFormat::kDot : dsl::GraphFormat::kMermaid);
     return 0;
+  }
+
+  // Each kind of document has its own loader (`kind:` decides); anything else is read as a machine.
+  static std::vector<dsl::Diagnostic> ValidateFile(const std::string& file) {
+    auto text = env::LocalFileSystem()->ReadFile(file);
+    if (text.ok() && notify::IsChannelsDocument(*text)) return notify::LoadChannelsText(*text, file).diagnostics;
+    if (dsl::IsRulesFile(file)) return dsl::LoadRulesFile(file).diagnostics;
+    if (scenario::IsScenarioFile(file)) return scenario::LoadScenarioFile(file).diagnostics;
+    return dsl::LoadMachineFile(file).diagnostics;
   }
 
   // --- commands on the store ---------------------------------------------------------------------

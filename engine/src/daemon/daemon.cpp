@@ -4,17 +4,20 @@
 #include <condition_variable>
 #include <map>
 #include <iostream>
+#include <map>
 #include <mutex>
 #include <thread>
 
 #include "daemon/timer_loop.hpp"
 #include "daemon/notification_loop.hpp"
+#include "daemon/rules_loop.hpp"
 #include "nurt/api/api.hpp"
 #include "nurt/auth/master_secret.hpp"
 #include "nurt/auth/rate_limiter.hpp"
 #include "nurt/auth/task_link.hpp"
 #include "nurt/engine/workflow_folders.hpp"
 #include "nurt/notify/channels.hpp"
+#include "nurt/rules/rules_engine.hpp"
 #include "nurt/server/http_server.hpp"
 #include "nurt/server/logger.hpp"
 #include "nurt/server/metrics.hpp"
@@ -154,11 +157,17 @@ class DaemonImpl final : public Daemon {
       }
     });
     delivery_ = std::make_unique<DeliveryLoop>(engine_.get(), logger_.get());
-    // Timers that came due while the daemon was down fire now, with their lateness recorded.
+    NURT_RETURN_IF_ERROR(StartNotifications(config));
+    NURT_RETURN_IF_ERROR(StartRules());
+    // Timers that came due while the daemon was down fire now, with their lateness recorded; what fired
+    // timers commit is delivered, notified and seen by the rules at once.
     NURT_RETURN_IF_ERROR(timer_service_->Load());
     timer_loop_ = std::make_unique<TimerLoop>(timer_service_.get(), clock_, logger_.get(), config.timer_refresh,
-                                              [this] { delivery_->Wake(); });
-    NURT_RETURN_IF_ERROR(StartNotifications(config));
+                                              [this] {
+                                                delivery_->Wake();
+                                                notifications_->Wake();
+                                                rules_loop_->Wake();
+                                              });
     api::ApiOptions ao;
     ao.engine = engine_.get();
     ao.store = store_.get();
@@ -171,6 +180,7 @@ class DaemonImpl final : public Daemon {
     ao.after_commit = [this] {
       delivery_->Wake();
       notifications_->Wake();
+      rules_loop_->Wake();
     };
     api_ = std::make_unique<api::Api>(std::move(ao));
 
@@ -193,6 +203,7 @@ class DaemonImpl final : public Daemon {
       logger_->Log(server::LogLevel::kInfo, "shutting down: draining requests");
       server_->Shutdown();
       timer_loop_->Stop();
+      rules_loop_->Stop();  // before delivery: what the rules fire on the way out is delivered
       delivery_->Stop();
       notifications_->Stop();
       logger_->Log(server::LogLevel::kInfo, "shut down cleanly");
@@ -261,8 +272,29 @@ class DaemonImpl final : public Daemon {
         return Status::InvalidArgument(msg);
       }
       logger_->Log(server::LogLevel::kInfo, "definitions published",
-                   Json{{"org", org}, {"definitions", report.published}});
+                   Json{{"org", org}, {"definitions", report.published},
+                        {"ruleSets", static_cast<int>(report.rule_sets.size())}});
+      rule_sets_[org] = std::move(report.rule_sets);
     }
+    return Status::Ok();
+  }
+
+  // The rules engine (docs/rules.md): the Rules documents of the definition folders, per org.
+  Status StartRules() {
+    rules::RulesEngineOptions ro;
+    ro.store = store_.get();
+    ro.clock = clock_;
+    ro.ids = ids_.get();
+    ro.on_error = [this](const std::string& msg, const Json& fields) {
+      logger_->Log(server::LogLevel::kWarn, msg, fields);
+    };
+    NURT_ASSIGN_OR_RETURN(rules_, rules::NewRulesEngine(ro));
+    for (const auto& [org, sets] : rule_sets_) NURT_RETURN_IF_ERROR(rules_->SetRules(org, sets));
+    rules_loop_ = std::make_unique<RulesLoop>(rules_.get(), logger_.get(), [this] {
+      delivery_->Wake();
+      notifications_->Wake();
+    });
+    rules_loop_->ExportMetrics(metrics_.get());
     return Status::Ok();
   }
 
@@ -282,6 +314,9 @@ class DaemonImpl final : public Daemon {
   std::unique_ptr<engine::TimerService> timer_service_;
   std::unique_ptr<TimerLoop> timer_loop_;
   std::unique_ptr<NotificationLoop> notifications_;
+  std::map<std::string, std::vector<std::shared_ptr<const dsl::RuleSet>>> rule_sets_;
+  std::unique_ptr<rules::RulesEngine> rules_;
+  std::unique_ptr<RulesLoop> rules_loop_;
   std::unique_ptr<api::Api> api_;
   std::unique_ptr<server::HttpServer> server_;
   std::once_flag shutdown_once_;

@@ -197,8 +197,8 @@ void Loader::ParseTop(const YAML::Node& root) {
         WrongType(ValueAt(e), "kind", "text (Machine)", e.value);
       } else if (IsText(e.value) && e.value.Scalar() == "Rules") {
         diag_.Error(ValueAt(e), "bad-value",
-                    "kind 'Rules' is not supported yet (it comes with the rules engine); a workflow file is "
-                    "kind: Machine");
+                    "kind 'Rules' is a rules document, not a machine: load it with the rules loader "
+                    "(nurt validate and the workflow folders do that; docs/rules.md)");
       } else if (!IsText(e.value) || e.value.Scalar() != "Machine") {
         diag_.Error(ValueAt(e), "bad-value",
                     "kind " + Quote(e.value.Scalar()) + " is not supported" +

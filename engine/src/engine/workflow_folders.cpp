@@ -17,6 +17,18 @@ Result<FolderPublishReport> PublishFolders(Engine* engine, const std::string& or
     for (const auto& file : *files) {
       auto text = fs->ReadFile(file);
       if (!text.ok()) return text.status().WithContext("reading " + file);
+      if (dsl::IsRulesDocument(*text)) {
+        const dsl::RulesLoadResult r = dsl::LoadRulesText(*text, file);
+        if (r.rules) {
+          report.rule_sets.push_back(r.rules);
+        } else {
+          report.invalid.push_back(file);
+          for (const auto& d : r.diagnostics) {
+            if (d.severity == dsl::Severity::kError) report.errors.push_back(d);
+          }
+        }
+        continue;
+      }
       if (!std::regex_search(*text, kMachineKind)) continue;
       const dsl::LoadResult r = dsl::LoadMachineText(*text, file);
       if (!r.definition) {

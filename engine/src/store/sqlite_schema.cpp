@@ -247,6 +247,36 @@ SELECT i.org_id, c.value, i.id FROM instances i, json_each(i.snapshot, '$.config
 WHERE c.type = 'text';
 )sql";
 
+// Migration 6: the rules engine (docs/store.md "Migration 6", docs/rules.md). The global event feed
+// is the events table's implicit rowid (assigned in commit order by the single writer), so nothing is
+// added to events; rule_cursors remembers how far each evaluator got and rule_firings what each rule
+// did, unique per once_per key. `effects` holds a queued firing's outbox items and tasks until release.
+constexpr const char* kMigration6 = R"sql(
+CREATE TABLE rule_cursors (
+  evaluator  TEXT    NOT NULL PRIMARY KEY,
+  position   INTEGER NOT NULL CHECK (position >= 0),
+  updated_at INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE rule_firings (
+  org_id         TEXT    NOT NULL,
+  rule_id        TEXT    NOT NULL,
+  once_key       TEXT    NOT NULL,
+  event_id       TEXT    NOT NULL,
+  instance_id    TEXT    NOT NULL,
+  event_position INTEGER NOT NULL,
+  event_sequence INTEGER NOT NULL,
+  evaluated_at   INTEGER NOT NULL,
+  status         TEXT    NOT NULL CHECK (status IN ('fired', 'queued', 'dropped', 'error')),
+  fired_at       INTEGER,
+  detail         TEXT    NOT NULL,
+  effects        TEXT    NOT NULL,
+  UNIQUE (org_id, rule_id, once_key)
+) STRICT;
+CREATE INDEX rule_firings_fired ON rule_firings (org_id, fired_at) WHERE status = 'fired';
+CREATE INDEX rule_firings_queued ON rule_firings (org_id) WHERE status = 'queued';
+)sql";
+
 Result<std::int64_t> ScalarInt(Connection* conn, const char* sql, std::string_view what) {
   NURT_ASSIGN_OR_RETURN(Query q, conn->Prepare(sql));
   NURT_ASSIGN_OR_RETURN(bool row, q.Next(what));
@@ -264,6 +294,7 @@ const std::vector<Migration>& Migrations() {
       {3, "human tasks", kMigration3},
       {4, "instance_states also indexes compound and parallel states", kMigration4},
       {5, "durable timers", kMigration5},
+      {6, "rules engine: rule_cursors and rule_firings", kMigration6},
   };
   return kMigrations;
 }

@@ -76,6 +76,18 @@ class SqliteStore final : public Store {
                                                        const std::string& channel,
                                                        TimePoint since) override;
 
+  // Rules engine (sqlite_rules.cpp).
+  Result<std::vector<FeedEvent>> ListEventsAfter(std::int64_t position, int limit) override;
+  Result<std::int64_t> GetRuleCursor(const std::string& evaluator) override;
+  Result<bool> HasRuleFiring(const std::string& org_id, const std::string& rule_id,
+                             const std::string& key) override;
+  Result<std::int64_t> CountRuleFirings(const std::string& org_id,
+                                        const std::vector<std::string>& rule_ids,
+                                        TimePoint since) override;
+  Result<std::vector<RuleFiring>> ListQueuedRuleFirings(const std::string& org_id,
+                                                        int limit) override;
+  Status CommitRuleEvaluation(const RuleEvaluationCommit& commit) override;
+
   // Test hook: statements prepared so far on the writer connection. Constant once every kind of
   // write has run once (statements are cached per connection, never re-prepared on the hot path).
   std::int64_t WriterStatementsPrepared();

@@ -16,6 +16,7 @@
 
 #include "nurt/core/result.hpp"
 #include "nurt/store/records.hpp"
+#include "nurt/store/rule_records.hpp"
 
 namespace nurt::store {
 
@@ -169,6 +170,29 @@ class Store {
   virtual Result<std::vector<TimePoint>> ListNotificationsSent(const std::string& org_id,
                                                                const std::string& channel,
                                                                TimePoint since) = 0;
+
+  // --- Rules engine (docs/rules.md; docs/store.md "Migration 6") -----------------------------------
+  // Committed events with position > `position`, ascending, at most `limit` (1..10000), across orgs.
+  virtual Result<std::vector<FeedEvent>> ListEventsAfter(std::int64_t position, int limit) = 0;
+  // The evaluator's cursor: the position of the last event it committed (0 = none yet).
+  virtual Result<std::int64_t> GetRuleCursor(const std::string& evaluator) = 0;
+  // True when (org, rule, key) was recorded by some firing (any status except dropped and error).
+  virtual Result<bool> HasRuleFiring(const std::string& org_id, const std::string& rule_id,
+                                     const std::string& key) = 0;
+  // Fired firings of `rule_ids` (empty = every rule of the org) with fired_at >= since.
+  virtual Result<std::int64_t> CountRuleFirings(const std::string& org_id,
+                                                const std::vector<std::string>& rule_ids,
+                                                TimePoint since) = 0;
+  // Queued firings of the org, oldest first (evaluation order), with their kept effects.
+  virtual Result<std::vector<RuleFiring>> ListQueuedRuleFirings(const std::string& org_id,
+                                                                int limit) = 0;
+  // Commits one evaluation pass atomically. A firing whose (org, rule, key) exists already is skipped
+  // with its effects (the once_per guarantee holds even against a racing evaluator). Errors:
+  //   Conflict         the cursor is no longer at expected_position (another evaluator of that name
+  //                    committed meanwhile): nothing was written; read the cursor and evaluate again
+  //   InvalidArgument  a malformed request (empty evaluator, position going back, unknown status)
+  //   Unavailable      the database is busy or IO failed; nothing was written
+  virtual Status CommitRuleEvaluation(const RuleEvaluationCommit& commit) = 0;
 };
 
 struct SqliteOptions {

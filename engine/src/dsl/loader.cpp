@@ -336,6 +336,10 @@ void Loader::ParseTop(const YAML::Node& root) {
         diag_.Error(ValueAt(e), "bad-value",
                     "kind 'Rules' is not supported yet (it comes with the rules engine); a workflow file is "
                     "kind: Machine");
+      } else if (IsText(e.value) && e.value.Scalar() == "Schedule") {
+        diag_.Error(ValueAt(e), "bad-value",
+                    "a kind: Schedule file is not a machine; check it with `nurt validate` (which reads "
+                    "schedules) or dsl::LoadScheduleFile");
       } else if (!IsText(e.value) || e.value.Scalar() != "Machine") {
         diag_.Error(ValueAt(e), "bad-value",
                     "kind " + Quote(e.value.Scalar()) + " is not supported" +

@@ -217,6 +217,34 @@ SELECT i.org_id, c.value, i.id FROM instances i, json_each(i.snapshot, '$.config
 WHERE c.type = 'text';
 )sql";
 
+// Migration 7: schedules (docs/store.md "schedule_state", "schedule_runs"). The primary key of
+// schedule_runs is what makes a run unique per (org, schedule, scheduled time).
+constexpr const char* kMigration7 = R"sql(
+CREATE TABLE schedule_state (
+  org_id             TEXT    NOT NULL,
+  name               TEXT    NOT NULL,
+  expression         TEXT    NOT NULL,
+  time_zone          TEXT    NOT NULL,
+  enabled            INTEGER NOT NULL CHECK (enabled IN (0, 1)),
+  last_scheduled_for INTEGER NOT NULL,
+  updated_at         INTEGER NOT NULL,
+  PRIMARY KEY (org_id, name)
+) STRICT;
+
+CREATE TABLE schedule_runs (
+  org_id         TEXT    NOT NULL,
+  name           TEXT    NOT NULL,
+  scheduled_for  INTEGER NOT NULL,
+  started_at     INTEGER NOT NULL,
+  lateness_ms    INTEGER NOT NULL,
+  outcome        TEXT    NOT NULL CHECK (outcome IN ('started', 'emitted', 'skipped', 'failed')),
+  instance_id    TEXT    NOT NULL,
+  event_sequence INTEGER NOT NULL,
+  error          TEXT    NOT NULL,
+  PRIMARY KEY (org_id, name, scheduled_for)
+) STRICT;
+)sql";
+
 Result<std::int64_t> ScalarInt(Connection* conn, const char* sql, std::string_view what) {
   NURT_ASSIGN_OR_RETURN(Query q, conn->Prepare(sql));
   NURT_ASSIGN_OR_RETURN(bool row, q.Next(what));
@@ -233,6 +261,7 @@ const std::vector<Migration>& Migrations() {
       {2, "api keys and audit log", kMigration2},
       {3, "human tasks", kMigration3},
       {4, "instance_states also indexes compound and parallel states", kMigration4},
+      {7, "schedules: schedule_state and schedule_runs", kMigration7},
   };
   return kMigrations;
 }

@@ -14,10 +14,12 @@
 
 #include "cli/admin_command.hpp"
 #include "cli/keys_command.hpp"
+#include "cli/schedules_command.hpp"
 #include "cli/serve_command.hpp"
 #include "nurt/core/json.hpp"
 #include "nurt/dsl/graph.hpp"
 #include "nurt/dsl/loader.hpp"
+#include "nurt/dsl/schedule.hpp"
 #include "nurt/engine/workflow_folders.hpp"
 #include "nurt/engine/engine.hpp"
 #include "nurt/env/file_system.hpp"
@@ -79,7 +81,8 @@ Global options (before or after the command):
 
 // Assembled on first use, so the other files' usage texts are certainly initialised.
 const std::string& UsageText() {
-  static const std::string text = std::string(kUsageHead) + TasksUsage() + "\n" + internal::AdminUsage() +
+  static const std::string text = std::string(kUsageHead) + TasksUsage() + SchedulesUsage() + "\n" +
+                                  internal::AdminUsage() +
                                   "\nAPI keys:\n" + kKeysUsage + kUsageTail;
   return text;
 }
@@ -194,6 +197,7 @@ class Cli {
     if (c == "serve") return RunServe(Opt("--config"), nurt_variables_, out_, err_);
     if (internal::IsAdminCommand(c)) return AdminCommand();
     if (c == "tasks") return WithEngine([this] { return Tasks(); });
+    if (c == "schedules") return WithEngine([this] { return Schedules(); });
     err_ << "nurt: unknown command '" << c << "'\n\n" << UsageText();
     return 2;
   }
@@ -231,6 +235,13 @@ class Cli {
     return RunTasksCommand(c, out_);
   }
 
+  int Schedules() {
+    SchedulesCommand c{engine_.get(), store_.get(), org_, Split(path_, ':'), json_, args_.positional, args_.options,
+                       [this](const Status& st) { return Fail(st); },
+                       [this](const std::string& what) { return Usage(what); }};
+    return RunSchedulesCommand(c, out_);
+  }
+
   Result<Json> DataOption() {
     const std::string text = Opt("--data", "{}");
     auto parsed = ParseJson(text, "--data");
@@ -259,8 +270,11 @@ class Cli {
     int errors = 0, warnings = 0;
     Json all = Json::array();
     for (const auto& file : args_.positional) {
-      const dsl::LoadResult r = dsl::LoadMachineFile(file);
-      for (const auto& d : r.diagnostics) {
+      const auto text = env::LocalFileSystem()->ReadFile(file);
+      const std::vector<dsl::Diagnostic> diagnostics = text.ok() && dsl::IsScheduleDocument(*text)
+                                                           ? dsl::LoadScheduleText(*text, file).diagnostics
+                                                           : dsl::LoadMachineFile(file).diagnostics;
+      for (const auto& d : diagnostics) {
         (d.severity == dsl::Severity::kError ? errors : warnings)++;
         if (json_) {
           all.push_back(d.ToJson());

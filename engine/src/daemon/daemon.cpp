@@ -5,6 +5,7 @@
 #include <mutex>
 #include <thread>
 
+#include "daemon/schedule_loop.hpp"
 #include "nurt/api/api.hpp"
 #include "nurt/auth/master_secret.hpp"
 #include "nurt/auth/rate_limiter.hpp"
@@ -123,6 +124,12 @@ class DaemonImpl final : public Daemon {
       }
     });
     delivery_ = std::make_unique<DeliveryLoop>(engine_.get(), logger_.get());
+    NURT_ASSIGN_OR_RETURN(schedules_, ScheduleLoop::Start({.engine = engine_.get(), .store = store_.get(),
+                                                           .clock = clock_, .fs = fs_, .logger = logger_.get(),
+                                                           .metrics = metrics_.get(),
+                                                           .folders = config.definition_paths,
+                                                           .orgs = config.definition_orgs,
+                                                           .after_run = [this] { delivery_->Wake(); }}));
     api::ApiOptions ao;
     ao.engine = engine_.get();
     ao.store = store_.get();
@@ -133,6 +140,7 @@ class DaemonImpl final : public Daemon {
     ao.metrics = metrics_.get();
     ao.logger = logger_.get();
     ao.after_commit = [this] { delivery_->Wake(); };
+    ao.schedules = schedules_->scheduler();
     api_ = std::make_unique<api::Api>(std::move(ao));
 
     NURT_ASSIGN_OR_RETURN(
@@ -153,6 +161,7 @@ class DaemonImpl final : public Daemon {
     std::call_once(shutdown_once_, [this] {
       logger_->Log(server::LogLevel::kInfo, "shutting down: draining requests");
       server_->Shutdown();
+      schedules_->Stop();
       delivery_->Stop();
       logger_->Log(server::LogLevel::kInfo, "shut down cleanly");
       std::lock_guard<std::mutex> lock(mu_);
@@ -204,6 +213,7 @@ class DaemonImpl final : public Daemon {
   std::unique_ptr<auth::TaskLinkSigner> task_links_;
   std::unique_ptr<server::MetricsRegistry> metrics_;
   std::unique_ptr<DeliveryLoop> delivery_;
+  std::unique_ptr<ScheduleLoop> schedules_;
   std::unique_ptr<api::Api> api_;
   std::unique_ptr<server::HttpServer> server_;
   std::once_flag shutdown_once_;

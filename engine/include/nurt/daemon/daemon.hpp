@@ -3,7 +3,8 @@
 // port in-process and the CLI runs until SIGTERM.
 //
 //   config ─▶ SQLite store + key store ─▶ Engine ─▶ publish definitions ─▶ Api ─▶ HttpServer
-//                                             └──▶ delivery loop (internal effects: emit to, spawn)
+//                                             ├──▶ delivery loop (internal effects: emit to, spawn)
+//                                             └──▶ schedule loop (kind: Schedule, docs/schedules.md)
 //
 // Start returns only when the server listens and is ready. Shutdown is graceful: readiness goes to 503,
 // no new connections, in-flight requests finish and get their answers, the delivery loop drains, the

@@ -5,6 +5,13 @@
 
 #include <fstream>
 
+#include <valijson/adapters/nlohmann_json_adapter.hpp>
+#include <valijson/schema.hpp>
+#include <valijson/schema_parser.hpp>
+#include <valijson/validator.hpp>
+#include <yaml-cpp/yaml.h>
+
+#include "dsl/yaml_walker.hpp"
 #include "dsl_test_util.hpp"
 #include "nurt/dsl/loader.hpp"
 #include "nurt/dsl/schedule.hpp"
@@ -161,6 +168,34 @@ TEST(ScheduleLoader, PlaceholdersAreExpandedInTextOnly) {
   const Json data = {{"day", "{{scheduledDate}}"}, {"n", 3}, {"list", {"a {{name}} b", "{{unknown}}"}}, {"{{name}}", true}};
   EXPECT_EQ(ExpandSchedulePlaceholders(data, {{"scheduledDate", "2026-01-01"}, {"name", "nightly"}}),
             (Json{{"day", "2026-01-01"}, {"n", 3}, {"list", {"a nightly b", "{{unknown}}"}}, {"{{name}}", true}}));
+}
+
+// schemas/nurt-schedule.schema.json (for editors) agrees with the loader on what is structurally valid.
+TEST(ScheduleSchema, AcceptsWhatTheLoaderAcceptsAndRejectsStructuralMistakes) {
+  const nlohmann::json schema_doc =
+      nlohmann::json::parse(testing::ReadText(testing::SourceRoot() + "/schemas/nurt-schedule.schema.json"));
+  valijson::Schema schema;
+  valijson::SchemaParser parser(valijson::SchemaParser::kDraft7);
+  valijson::adapters::NlohmannJsonAdapter schema_adapter(schema_doc);
+  parser.populateSchema(schema_adapter, schema);
+  auto valid = [&](const std::string& yaml) {
+    const nlohmann::json doc = nlohmann::json::parse(internal::ToJson(YAML::Load(yaml)).dump());
+    valijson::adapters::NlohmannJsonAdapter adapter(doc);
+    return valijson::Validator().validate(schema, adapter, nullptr);
+  };
+  const std::string head = "apiVersion: nurt/v1\nkind: Schedule\nname: nightly\nschedule: \"0 2 * * *\"\n";
+  for (const std::string body : {"start: {machine: comarch-sync, data: {day: \"{{scheduledDate}}\"}}\n",
+                                 "missed: run_all\nmax_catch_up: 5\ngrace: PT1M\nenabled: false\ntime_zone: UTC\n"
+                                 "emit: {to: crm-1, event: sync.requested}\n"}) {
+    EXPECT_TRUE(valid(head + body)) << body;
+    EXPECT_NE(LoadScheduleText(head + body, "s.yaml").schedule, nullptr) << body;
+  }
+  for (const std::string body : {"", "start: {machine: m}\nemit: {to: a, event: e}\n", "missed: never\nstart: {machine: m}\n",
+                                 "start: {machine: m, data: {schedule: 1}}\n", "start: {machine: m}\nshedule: x\n",
+                                 "emit: {to: a}\n", "max_catch_up: 0\nstart: {machine: m}\n"}) {
+    EXPECT_FALSE(valid(head + body)) << body;
+    EXPECT_EQ(LoadScheduleText(head + body, "s.yaml").schedule, nullptr) << body;
+  }
 }
 
 }  // namespace

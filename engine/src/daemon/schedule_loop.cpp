@@ -45,6 +45,16 @@ Result<std::unique_ptr<ScheduleLoop>> ScheduleLoop::Start(ScheduleLoopOptions op
   std::vector<std::string> names;
   for (const auto& s : loaded.schedules) names.push_back(s->name);
   o.logger->Log(server::LogLevel::kInfo, "schedules loaded", Json{{"orgs", o.orgs}, {"schedules", names}});
+  // The first pass runs before Start returns: a schedule seen for the first time is anchored at the
+  // daemon's start (not whenever the thread first gets to it), and runs missed while the daemon was
+  // down are handled before it reports ready.
+  auto first = loop->scheduler_->RunDue();
+  if (!first.ok()) {
+    o.logger->Log(server::LogLevel::kError, "schedules: running due schedules failed",
+                  Json{{"error", first.status().ToString()}});
+  } else if (!first->runs.empty() && o.after_run) {
+    o.after_run();
+  }
   loop->thread_ = std::thread([self] { self->Run(); });
   return loop;
 }

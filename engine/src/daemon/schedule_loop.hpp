@@ -42,7 +42,8 @@ struct ScheduleLoopOptions {
 
 class ScheduleLoop {
  public:
-  // Loads and checks the schedules (every `start.machine` must be published for the org), then
+  // Loads and checks the schedules (every `start.machine` must be published for the org), handles
+  // what is due now (first sight anchors at this moment; missed runs follow their policy), then
   // starts the thread. InvalidArgument listing every diagnostic when a Schedule file is invalid.
   static Result<std::unique_ptr<ScheduleLoop>> Start(ScheduleLoopOptions options);
   ~ScheduleLoop();

@@ -107,6 +107,21 @@ class ForwardingStore : public store::Store {
     return inner_->CommitRuleEvaluation(c);
   }
 
+  // Schedules.
+  Result<std::optional<store::ScheduleState>> GetScheduleState(const std::string& o, const std::string& n) override {
+    return inner_->GetScheduleState(o, n);
+  }
+  Result<std::vector<store::ScheduleState>> ListScheduleStates(const std::string& o) override {
+    return inner_->ListScheduleStates(o);
+  }
+  Status RecordScheduleRuns(const store::ScheduleState& s, const std::vector<store::ScheduleRun>& r) override {
+    return inner_->RecordScheduleRuns(s, r);
+  }
+  Result<std::vector<store::ScheduleRun>> ListScheduleRuns(const std::string& o, const std::string& n,
+                                                           std::optional<TimePoint> b, int l) override {
+    return inner_->ListScheduleRuns(o, n, b, l);
+  }
+
  protected:
   store::Store* inner_;
 };

@@ -52,6 +52,7 @@ void AddInstanceRoutes(RouteTable& table, const ApiOptions& deps);
 void AddExportRoutes(RouteTable& table, const ApiOptions& deps);
 void AddTaskRoutes(RouteTable& table, const ApiOptions& deps);
 void AddKeyRoutes(RouteTable& table, const ApiOptions& deps);
+void AddScheduleRoutes(RouteTable& table, const ApiOptions& deps);
 
 // Shared helpers for route files.
 

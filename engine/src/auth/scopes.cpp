@@ -23,10 +23,10 @@ const std::map<std::string_view, std::vector<std::string_view>>& Implications() 
 
 const std::map<std::string_view, std::vector<std::string_view>>& RoleTable() {
   static const auto* kRoles = new std::map<std::string_view, std::vector<std::string_view>>{
-      {"architect", {kReadDefinitions, kWriteDefinitions, kWriteInstances, kWriteEvents}},
+      {"architect", {kReadDefinitions, kWriteDefinitions, kWriteInstances, kWriteEvents, kReadSchedules}},
       {"installer", {kReadInstances, kReadTasks, kCompleteTasks, kWriteEvents}},
       {"coordinator",
-       {kReadDefinitions, kWriteInstances, kWriteEvents, kCompleteTasks, kReadAudit}},
+       {kReadDefinitions, kWriteInstances, kWriteEvents, kCompleteTasks, kReadAudit, kReadSchedules}},
       {"finance", {kReadInstances, kReadTasks, kCompleteTasks, kWriteEvents}},
   };
   return *kRoles;
@@ -58,7 +58,7 @@ const std::vector<std::string>& AllScopes() {
       std::string(kReadDefinitions), std::string(kWriteDefinitions), std::string(kReadInstances),
       std::string(kWriteInstances),  std::string(kWriteEvents),      std::string(kReadTasks),
       std::string(kCompleteTasks),   std::string(kAdminOverride),    std::string(kManageKeys),
-      std::string(kReadAudit),       std::string(kManageWebhooks)};
+      std::string(kReadAudit),       std::string(kManageWebhooks),  std::string(kReadSchedules)};
   return *kAll;
 }
 

@@ -14,6 +14,7 @@
 
 #include "cli/admin_command.hpp"
 #include "cli/keys_command.hpp"
+#include "cli/schedules_command.hpp"
 #include "cli/serve_command.hpp"
 #include "nurt/core/json.hpp"
 #include "nurt/dsl/graph.hpp"
@@ -21,6 +22,7 @@
 #include "nurt/engine/timer_service.hpp"
 #include "nurt/dsl/rules.hpp"
 #include "nurt/scenario/scenario.hpp"
+#include "nurt/dsl/schedule.hpp"
 #include "nurt/engine/workflow_folders.hpp"
 #include "nurt/engine/engine.hpp"
 #include "nurt/notify/channels.hpp"
@@ -86,7 +88,8 @@ Global options (before or after the command):
 
 // Assembled on first use, so the other files' usage texts are certainly initialised.
 const std::string& UsageText() {
-  static const std::string text = std::string(kUsageHead) + TasksUsage() + "\n" + internal::AdminUsage() +
+  static const std::string text = std::string(kUsageHead) + TasksUsage() + SchedulesUsage() + "\n" +
+                                  internal::AdminUsage() +
                                   "\nAPI keys:\n" + kKeysUsage + kUsageTail;
   return text;
 }
@@ -203,6 +206,7 @@ class Cli {
     if (c == "serve") return RunServe(Opt("--config"), nurt_variables_, out_, err_);
     if (internal::IsAdminCommand(c)) return AdminCommand();
     if (c == "tasks") return WithEngine([this] { return Tasks(); });
+    if (c == "schedules") return WithEngine([this] { return Schedules(); });
     err_ << "nurt: unknown command '" << c << "'\n\n" << UsageText();
     return 2;
   }
@@ -238,6 +242,13 @@ class Cli {
                      return PrintOutcome(o, verb.c_str());
                    }};
     return RunTasksCommand(c, out_);
+  }
+
+  int Schedules() {
+    SchedulesCommand c{engine_.get(), store_.get(), org_, Split(path_, ':'), json_, args_.positional, args_.options,
+                       [this](const Status& st) { return Fail(st); },
+                       [this](const std::string& what) { return Usage(what); }};
+    return RunSchedulesCommand(c, out_);
   }
 
   Result<Json> DataOption() {
@@ -306,6 +317,7 @@ class Cli {
     auto text = env::LocalFileSystem()->ReadFile(file);
     if (text.ok() && notify::IsChannelsDocument(*text)) return notify::LoadChannelsText(*text, file).diagnostics;
     if (dsl::IsRulesFile(file)) return dsl::LoadRulesFile(file).diagnostics;
+    if (text.ok() && dsl::IsScheduleDocument(*text)) return dsl::LoadScheduleText(*text, file).diagnostics;
     if (scenario::IsScenarioFile(file)) return scenario::LoadScenarioFile(file).diagnostics;
     return dsl::LoadMachineFile(file).diagnostics;
   }

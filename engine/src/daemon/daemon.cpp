@@ -11,6 +11,7 @@
 #include "daemon/timer_loop.hpp"
 #include "daemon/notification_loop.hpp"
 #include "daemon/rules_loop.hpp"
+#include "daemon/schedule_loop.hpp"
 #include "nurt/api/api.hpp"
 #include "nurt/auth/master_secret.hpp"
 #include "nurt/auth/rate_limiter.hpp"
@@ -168,6 +169,16 @@ class DaemonImpl final : public Daemon {
                                                 notifications_->Wake();
                                                 rules_loop_->Wake();
                                               });
+    NURT_ASSIGN_OR_RETURN(schedules_, ScheduleLoop::Start({.engine = engine_.get(), .store = store_.get(),
+                                                           .clock = clock_, .fs = fs_, .logger = logger_.get(),
+                                                           .metrics = metrics_.get(),
+                                                           .folders = config.definition_paths,
+                                                           .orgs = config.definition_orgs,
+                                                           .after_run = [this] {
+                                                             delivery_->Wake();
+                                                             notifications_->Wake();
+                                                             rules_loop_->Wake();
+                                                           }}));
     api::ApiOptions ao;
     ao.engine = engine_.get();
     ao.store = store_.get();
@@ -182,6 +193,7 @@ class DaemonImpl final : public Daemon {
       notifications_->Wake();
       rules_loop_->Wake();
     };
+    ao.schedules = schedules_->scheduler();
     api_ = std::make_unique<api::Api>(std::move(ao));
 
     NURT_ASSIGN_OR_RETURN(
@@ -203,6 +215,7 @@ class DaemonImpl final : public Daemon {
       logger_->Log(server::LogLevel::kInfo, "shutting down: draining requests");
       server_->Shutdown();
       timer_loop_->Stop();
+      schedules_->Stop();
       rules_loop_->Stop();  // before delivery: what the rules fire on the way out is delivered
       delivery_->Stop();
       notifications_->Stop();
@@ -317,6 +330,7 @@ class DaemonImpl final : public Daemon {
   std::map<std::string, std::vector<std::shared_ptr<const dsl::RuleSet>>> rule_sets_;
   std::unique_ptr<rules::RulesEngine> rules_;
   std::unique_ptr<RulesLoop> rules_loop_;
+  std::unique_ptr<ScheduleLoop> schedules_;
   std::unique_ptr<api::Api> api_;
   std::unique_ptr<server::HttpServer> server_;
   std::once_flag shutdown_once_;

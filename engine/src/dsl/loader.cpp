@@ -199,6 +199,10 @@ void Loader::ParseTop(const YAML::Node& root) {
         diag_.Error(ValueAt(e), "bad-value",
                     "kind 'Rules' is a rules document, not a machine: load it with the rules loader "
                     "(nurt validate and the workflow folders do that; docs/rules.md)");
+      } else if (IsText(e.value) && e.value.Scalar() == "Schedule") {
+        diag_.Error(ValueAt(e), "bad-value",
+                    "a kind: Schedule file is not a machine; check it with `nurt validate` (which reads "
+                    "schedules) or dsl::LoadScheduleFile");
       } else if (!IsText(e.value) || e.value.Scalar() != "Machine") {
         diag_.Error(ValueAt(e), "bad-value",
                     "kind " + Quote(e.value.Scalar()) + " is not supported" +

@@ -277,6 +277,34 @@ CREATE INDEX rule_firings_fired ON rule_firings (org_id, fired_at) WHERE status 
 CREATE INDEX rule_firings_queued ON rule_firings (org_id) WHERE status = 'queued';
 )sql";
 
+// Migration 7: schedules (docs/store.md "schedule_state", "schedule_runs"). The primary key of
+// schedule_runs is what makes a run unique per (org, schedule, scheduled time).
+constexpr const char* kMigration7 = R"sql(
+CREATE TABLE schedule_state (
+  org_id             TEXT    NOT NULL,
+  name               TEXT    NOT NULL,
+  expression         TEXT    NOT NULL,
+  time_zone          TEXT    NOT NULL,
+  enabled            INTEGER NOT NULL CHECK (enabled IN (0, 1)),
+  last_scheduled_for INTEGER NOT NULL,
+  updated_at         INTEGER NOT NULL,
+  PRIMARY KEY (org_id, name)
+) STRICT;
+
+CREATE TABLE schedule_runs (
+  org_id         TEXT    NOT NULL,
+  name           TEXT    NOT NULL,
+  scheduled_for  INTEGER NOT NULL,
+  started_at     INTEGER NOT NULL,
+  lateness_ms    INTEGER NOT NULL,
+  outcome        TEXT    NOT NULL CHECK (outcome IN ('started', 'emitted', 'skipped', 'failed')),
+  instance_id    TEXT    NOT NULL,
+  event_sequence INTEGER NOT NULL,
+  error          TEXT    NOT NULL,
+  PRIMARY KEY (org_id, name, scheduled_for)
+) STRICT;
+)sql";
+
 Result<std::int64_t> ScalarInt(Connection* conn, const char* sql, std::string_view what) {
   NURT_ASSIGN_OR_RETURN(Query q, conn->Prepare(sql));
   NURT_ASSIGN_OR_RETURN(bool row, q.Next(what));
@@ -295,6 +323,7 @@ const std::vector<Migration>& Migrations() {
       {4, "instance_states also indexes compound and parallel states", kMigration4},
       {5, "durable timers", kMigration5},
       {6, "rules engine: rule_cursors and rule_firings", kMigration6},
+      {7, "schedules: schedule_state and schedule_runs", kMigration7},
   };
   return kMigrations;
 }

@@ -88,6 +88,14 @@ class SqliteStore final : public Store {
                                                         int limit) override;
   Status CommitRuleEvaluation(const RuleEvaluationCommit& commit) override;
 
+  // Schedules (sqlite_schedules.cpp).
+  Result<std::optional<ScheduleState>> GetScheduleState(const std::string& org_id,
+                                                        const std::string& name) override;
+  Result<std::vector<ScheduleState>> ListScheduleStates(const std::string& org_id) override;
+  Status RecordScheduleRuns(const ScheduleState& state, const std::vector<ScheduleRun>& runs) override;
+  Result<std::vector<ScheduleRun>> ListScheduleRuns(const std::string& org_id, const std::string& name,
+                                                    std::optional<TimePoint> before, int limit) override;
+
   // Test hook: statements prepared so far on the writer connection. Constant once every kind of
   // write has run once (statements are cached per connection, never re-prepared on the hot path).
   std::int64_t WriterStatementsPrepared();

@@ -15,7 +15,8 @@ TEST(Scopes, CatalogueHoldsTheExactStringsTheApiMapsRoutesTo) {
   EXPECT_THAT(AllScopes(),
               ElementsAre("read:definitions", "definitions:write", "read:instances",
                           "write:instances", "write:events", "read:tasks", "tasks:complete",
-                          "admin:override", "keys:manage", "read:audit", "webhooks:manage"));
+                          "admin:override", "keys:manage", "read:audit", "webhooks:manage",
+                          "read:schedules"));
 }
 
 TEST(Scopes, ParseSortsAndDeduplicates) {
@@ -60,12 +61,12 @@ TEST(Scopes, ImplicationsFollowTheCatalogue) {
 TEST(Roles, GrantTheirDocumentedScopes) {
   EXPECT_THAT(Roles(), ElementsAre("architect", "installer", "coordinator", "finance", "admin"));
   EXPECT_THAT(*RoleScopes("architect"), ElementsAre("read:definitions", "definitions:write",
-                                                    "write:instances", "write:events"));
+                                                    "write:instances", "write:events", "read:schedules"));
   EXPECT_THAT(*RoleScopes("installer"),
               ElementsAre("read:instances", "read:tasks", "tasks:complete", "write:events"));
   EXPECT_THAT(*RoleScopes("coordinator"),
               ElementsAre("read:definitions", "write:instances", "write:events", "tasks:complete",
-                          "read:audit"));
+                          "read:audit", "read:schedules"));
   EXPECT_THAT(*RoleScopes("finance"),
               ElementsAre("read:instances", "read:tasks", "tasks:complete", "write:events"));
   EXPECT_EQ(*RoleScopes("admin"), AllScopes());

@@ -4,6 +4,8 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <filesystem>
+#include <fstream>
 #include <set>
 #include <thread>
 #include <valijson/adapters/nlohmann_json_adapter.hpp>
@@ -257,6 +259,39 @@ TEST_F(OpenApiExamples, ErrorAnswersMatchTheErrorSchema) {
     EXPECT_GE(r.status, 400);
     EXPECT_EQ(SchemaProblems(doc, error_schema, r.body), "") << r;
   }
+}
+
+TEST_F(OpenApiExamples, ScheduleAnswersMatchTheirSchemas) {
+  // A daemon whose folders hold a schedule, "down" over one run so that both outcomes are listed.
+  daemon_->Shutdown();
+  daemon_.reset();
+  client_.reset();
+  const std::string folder = dir_.File("flows");
+  std::filesystem::create_directories(folder);
+  std::ofstream(folder + "/m.yaml") << "apiVersion: nurt/v1\nkind: Machine\nname: sync\nversion: 1\nstates:\n  s: {}\n";
+  std::ofstream(folder + "/s.yaml") << "apiVersion: nurt/v1\nkind: Schedule\nname: hourly\nschedule: \"@hourly\"\n"
+                                       "missed: run_once\nstart: {machine: sync}\n";
+  StartDaemon([&](server::DaemonConfig& c) { c.definition_paths = {folder}; });
+  clock_.Advance(std::chrono::hours(2));
+  ApiResponse runs;
+  for (int i = 0; i < 500; ++i) {
+    runs = Call("GET", "/v1/schedules/hourly/runs", admin_);
+    if (runs.status == 200 && runs.body["items"].size() >= 2) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  const Json doc = LoadOpenApi();
+  const Json& runs_op = doc["paths"]["/v1/schedules/{name}/runs"]["get"];
+  ASSERT_EQ(runs.body["items"].size(), 2u) << runs;
+  EXPECT_EQ(SchemaProblems(doc, runs_op["responses"]["200"]["content"]["application/json"]["schema"], runs.body), "")
+      << runs;
+  ApiResponse list = Call("GET", "/v1/schedules", admin_);
+  const Json& list_op = doc["paths"]["/v1/schedules"]["get"];
+  ASSERT_EQ(list.body["items"].size(), 1u) << list;
+  EXPECT_EQ(SchemaProblems(doc, list_op["responses"]["200"]["content"]["application/json"]["schema"], list.body), "")
+      << list;
+  ApiResponse missing = Call("GET", "/v1/schedules/nope/runs", admin_);
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_EQ(SchemaProblems(doc, {{"$ref", "#/components/schemas/Error"}}, missing.body), "") << missing;
 }
 
 }  // namespace

@@ -23,6 +23,7 @@
 #include "nurt/auth/task_link.hpp"
 #include "nurt/engine/engine.hpp"
 #include "nurt/env/clock.hpp"
+#include "nurt/schedule/scheduler.hpp"
 #include "nurt/server/http_message.hpp"
 #include "nurt/server/logger.hpp"
 #include "nurt/server/metrics.hpp"
@@ -42,6 +43,9 @@ struct ApiOptions {
   // Called after a request committed something that may have produced internal effects (emit to
   // another instance, spawn), so the daemon can deliver them without waiting for its next sweep.
   std::function<void()> after_commit;
+  // The daemon's schedules (GET /v1/schedules); null = no schedules are loaded (the routes answer an
+  // empty list and 404).
+  schedule::Scheduler* schedules = nullptr;
 };
 
 class Api {

@@ -35,6 +35,7 @@ inline constexpr std::string_view kManageKeys =
     "keys:manage";  // its own org's keys; implies read:audit
 inline constexpr std::string_view kReadAudit = "read:audit";
 inline constexpr std::string_view kManageWebhooks = "webhooks:manage";
+inline constexpr std::string_view kReadSchedules = "read:schedules";  // schedules and their runs
 
 // Every scope, in catalogue order.
 const std::vector<std::string>& AllScopes();

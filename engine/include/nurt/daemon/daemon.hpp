@@ -5,8 +5,10 @@
 //   config ─▶ SQLite store + key store ─▶ Engine ─▶ publish definitions ─▶ Api ─▶ HttpServer
 //                                             ├──▶ delivery loop (internal effects: emit to, spawn)
 //                                             ├──▶ timer loop (due timers, sorted in memory)
-//                                             └──▶ notification loop (nurt.notify outbox items, channels
-//                                                  from the kind: Channels files in the same folders)
+//                                             ├──▶ notification loop (nurt.notify outbox items, channels
+//                                             │    from the kind: Channels files in the same folders)
+//                                             ├──▶ rules loop (kind: Rules, from the committed event log)
+//                                             └──▶ schedule loop (kind: Schedule, docs/schedules.md)
 //
 // Start returns only when the server listens and is ready. Shutdown is graceful: readiness goes to 503,
 // no new connections, in-flight requests finish and get their answers, the delivery loop drains, the

@@ -17,6 +17,7 @@
 #include "nurt/core/result.hpp"
 #include "nurt/store/records.hpp"
 #include "nurt/store/rule_records.hpp"
+#include "nurt/store/schedule_records.hpp"
 
 namespace nurt::store {
 
@@ -193,6 +194,22 @@ class Store {
   //   InvalidArgument  a malformed request (empty evaluator, position going back, unknown status)
   //   Unavailable      the database is busy or IO failed; nothing was written
   virtual Status CommitRuleEvaluation(const RuleEvaluationCommit& commit) = 0;
+
+  // --- schedules (docs/store.md "schedule_state" and "schedule_runs"; nurt/schedule/scheduler.hpp) ---
+  // nullopt when the scheduler has never seen the schedule.
+  virtual Result<std::optional<ScheduleState>> GetScheduleState(const std::string& org_id,
+                                                                const std::string& name) = 0;
+  // Every schedule state of the org, by name.
+  virtual Result<std::vector<ScheduleState>> ListScheduleStates(const std::string& org_id) = 0;
+  // ONE transaction: writes `state` (insert or replace) and inserts `runs` (each of state's org and
+  // name). A run already recorded for its (org, name, scheduled_for) is kept as it was, so recording
+  // again after a crash changes nothing. Errors: InvalidArgument (empty org/name, a run of another
+  // schedule, an unknown outcome), Unavailable (nothing was written).
+  virtual Status RecordScheduleRuns(const ScheduleState& state, const std::vector<ScheduleRun>& runs) = 0;
+  // Runs of one schedule, newest first, those scheduled strictly before `before` (nullopt: from the
+  // newest); limit 1..1000.
+  virtual Result<std::vector<ScheduleRun>> ListScheduleRuns(const std::string& org_id, const std::string& name,
+                                                            std::optional<TimePoint> before, int limit) = 0;
 };
 
 struct SqliteOptions {

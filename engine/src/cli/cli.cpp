@@ -14,6 +14,7 @@
 
 #include "cli/admin_command.hpp"
 #include "cli/keys_command.hpp"
+#include "cli/scenario_command.hpp"
 #include "cli/schedules_command.hpp"
 #include "cli/serve_command.hpp"
 #include "nurt/core/json.hpp"
@@ -88,7 +89,7 @@ Global options (before or after the command):
 
 // Assembled on first use, so the other files' usage texts are certainly initialised.
 const std::string& UsageText() {
-  static const std::string text = std::string(kUsageHead) + TasksUsage() + SchedulesUsage() + "\n" +
+  static const std::string text = std::string(kUsageHead) + TasksUsage() + SchedulesUsage() + ScenarioUsage() + "\n" +
                                   internal::AdminUsage() +
                                   "\nAPI keys:\n" + kKeysUsage + kUsageTail;
   return text;
@@ -207,6 +208,8 @@ class Cli {
     if (internal::IsAdminCommand(c)) return AdminCommand();
     if (c == "tasks") return WithEngine([this] { return Tasks(); });
     if (c == "schedules") return WithEngine([this] { return Schedules(); });
+    if (c == "test") return RunTestCommand(args_.positional, json_, out_, err_);
+    if (c == "simulate") return RunSimulateCommand(args_.positional, out_, err_);
     err_ << "nurt: unknown command '" << c << "'\n\n" << UsageText();
     return 2;
   }

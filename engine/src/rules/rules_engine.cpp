@@ -311,11 +311,12 @@ class RulesEngineImpl final : public RulesEngine {
     const store::EventEnvelope& e = fe.event;
     const dsl::RuleSpec& rule = *r.spec;
     const lua::CallEnv env = Env(e, entity);
+    const Json instance{{"id", e.entity_id}, {"machine", entity.machine}, {"state", entity.view["state"]}};
+    // `entity` as in `when`, `instance` as in machines' notify: templates may use either.
     Json notify_vars{{"event", vars["event"]},
                      {"context", entity.context},
-                     {"instance", Json{{"id", e.entity_id},
-                                       {"machine", entity.machine},
-                                       {"state", entity.view["state"]}}},
+                     {"instance", instance},
+                     {"entity", instance},
                      {"rule", Json{{"id", rule.id},
                                    {"description", rule.description},
                                    {"rules", r.set->name}}}};

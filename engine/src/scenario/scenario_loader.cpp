@@ -18,8 +18,8 @@ namespace {
 namespace fs = std::filesystem;
 using dsl::internal::SourceText;
 
-const std::vector<std::string> kTopKeys = {"apiVersion", "kind", "name", "description", "machines", "start_at",
-                                           "steps"};
+const std::vector<std::string> kTopKeys = {"apiVersion", "kind",      "name",     "description", "machines",
+                                           "rules",      "schedules", "start_at", "steps"};
 const std::vector<std::string> kStepKinds = {"start", "send", "advance", "complete", "expect"};
 const std::vector<std::string> kStartKeys = {"machine", "as", "data", "actor", "version"};
 const std::vector<std::string> kSendKeys = {"to", "event", "data", "actor", "expect_error"};
@@ -65,6 +65,7 @@ class Loader {
       return Finish(std::nullopt);
     }
     bool has_steps = false;
+    bool explicit_files = false;
     for (auto it = root.begin(); it != root.end(); ++it) {
       const std::string key = it->first.Scalar();
       const YAML::Node& v = it->second;
@@ -78,19 +79,23 @@ class Loader {
         sc.name = v.IsScalar() ? v.Scalar() : "";
       } else if (key == "description") {
         continue;
-      } else if (key == "machines") {
+      } else if (key == "machines" || key == "rules" || key == "schedules") {
+        explicit_files = true;
+        std::vector<std::string>* out = key == "machines" ? &sc.machine_files
+                                        : key == "rules"  ? &sc.rule_files
+                                                          : &sc.schedule_files;
         if (!v.IsSequence()) {
-          Error(At(v), "wrong-type", "'machines' must be a list of workflow files, relative to this file");
+          Error(At(v), "wrong-type", "'" + key + "' must be a list of files, relative to this file");
           continue;
         }
         for (const auto& m : v) {
           const fs::path p = fs::path(file_).parent_path() / (m.IsScalar() ? m.Scalar() : "");
           if (!m.IsScalar() || !fs::is_regular_file(p)) {
-            Error(At(m), "bad-value", "machine file '" + (m.IsScalar() ? m.Scalar() : "?") +
-                                          "' does not exist (looked at " + p.string() + ")");
+            Error(At(m), "bad-value", "file '" + (m.IsScalar() ? m.Scalar() : "?") + "' does not exist (looked at " +
+                                          p.string() + ")");
             continue;
           }
-          sc.machine_files.push_back(p.lexically_normal().string());
+          out->push_back(p.lexically_normal().string());
         }
       } else if (key == "start_at") {
         auto t = ParseIso8601(v.IsScalar() ? v.Scalar() : "");
@@ -112,15 +117,17 @@ class Loader {
     }
     if (!has_steps) Error({file_, 1, 1}, "missing-key", "the scenario has no 'steps'");
     if (sc.name.empty()) sc.name = fs::path(file_).stem().string();
-    if (sc.machine_files.empty()) {
+    if (!explicit_files) {
       std::error_code ec;
       for (const auto& entry : fs::directory_iterator(fs::path(file_).parent_path(), ec)) {
         const std::string ext = entry.path().extension().string();
-        if ((ext == ".yaml" || ext == ".yml") && HasKind(entry.path().string(), "Machine")) {
-          sc.machine_files.push_back(entry.path().string());
-        }
+        if (ext != ".yaml" && ext != ".yml") continue;
+        const std::string path = entry.path().string();
+        if (HasKind(path, "Machine")) sc.machine_files.push_back(path);
+        if (HasKind(path, "Rules")) sc.rule_files.push_back(path);
+        if (HasKind(path, "Schedule")) sc.schedule_files.push_back(path);
       }
-      std::sort(sc.machine_files.begin(), sc.machine_files.end());
+      for (auto* files : {&sc.machine_files, &sc.rule_files, &sc.schedule_files}) std::sort(files->begin(), files->end());
     }
     return Finish(std::move(sc));
   }

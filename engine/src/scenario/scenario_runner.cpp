@@ -15,7 +15,11 @@
 #include "nurt/dsl/loader.hpp"
 #include "nurt/engine/engine.hpp"
 #include "nurt/engine/timer_service.hpp"
+#include "nurt/dsl/rules.hpp"
+#include "nurt/dsl/schedule.hpp"
 #include "nurt/notify/template.hpp"
+#include "nurt/rules/rules_engine.hpp"
+#include "nurt/schedule/scheduler.hpp"
 #include "nurt/scenario/scenario.hpp"
 #include "nurt/store/store.hpp"
 
@@ -161,17 +165,78 @@ class Runner {
       Status published = engine_->Publish(kOrg, *loaded.definition);
       if (!published.ok()) return Fail(top, published.ToString());
     }
+    std::vector<std::shared_ptr<const dsl::RuleSet>> rule_sets;
+    for (const auto& file : sc_.rule_files) {
+      auto loaded = dsl::LoadRulesFile(file);
+      if (!loaded.rules) return Fail(top, "rules file " + file + " does not validate:" + Errors(loaded.diagnostics));
+      rule_sets.push_back(loaded.rules);
+    }
+    if (!rule_sets.empty()) {
+      rules::RulesEngineOptions ro;
+      ro.store = store_.get();
+      ro.clock = &clock_;
+      auto r = rules::NewRulesEngine(ro);
+      if (!r.ok()) return Fail(top, r.status().ToString());
+      rules_ = std::move(r).value();
+      if (Status st = rules_->SetRules(kOrg, rule_sets); !st.ok()) return Fail(top, st.ToString());
+    }
+    std::vector<std::shared_ptr<const dsl::ScheduleDefinition>> schedules;
+    for (const auto& file : sc_.schedule_files) {
+      auto loaded = dsl::LoadScheduleFile(file);
+      if (!loaded.schedule) {
+        return Fail(top, "schedule file " + file + " does not validate:" + Errors(loaded.diagnostics));
+      }
+      schedules.push_back(loaded.schedule);
+    }
+    if (!schedules.empty()) {
+      schedule::SchedulerOptions so2;
+      so2.engine = engine_.get();
+      so2.store = store_.get();
+      so2.clock = &clock_;
+      scheduler_ = std::make_unique<schedule::Scheduler>(so2);
+      scheduler_->SetSchedules(kOrg, schedules);
+      if (auto first = scheduler_->RunDue(); !first.ok()) return Fail(top, first.status().ToString());
+    }
     return std::nullopt;
+  }
+
+  static std::string Errors(const std::vector<dsl::Diagnostic>& diagnostics) {
+    std::string why;
+    for (const auto& d : diagnostics) {
+      if (d.severity == dsl::Severity::kError) why += "\n  " + d.ToString();
+    }
+    return why;
+  }
+
+  // The earliest moment something is due: a timer or a scheduled run.
+  std::optional<TimePoint> NextDue() const {
+    std::optional<TimePoint> next = timers_->NextDue();
+    if (scheduler_) {
+      auto s = scheduler_->NextDue();
+      if (s && (!next || *s < *next)) next = s;
+    }
+    return next;
   }
 
   std::string Actor(const Json& args) const { return args.value("actor", std::string(kDefaultActor)); }
 
-  // After each step: engine-internal sends and spawns, then timers due now, until nothing moves.
+  // After each step, at the current virtual time: engine-internal sends and spawns, timers and scheduled
+  // runs due now, and the rules over the events committed so far, until nothing moves.
   void Settle() {
     for (int round = 0; round < 100; ++round) {
+      bool moved = false;
       auto delivered = engine_->DeliverInternalEffects(1000);
-      const int fired = timers_->FireDue();
-      if ((!delivered.ok() || *delivered == 0) && fired == 0) return;
+      moved = moved || (delivered.ok() && *delivered > 0);
+      moved = timers_->FireDue() > 0 || moved;
+      if (scheduler_) {
+        auto ran = scheduler_->RunDue();
+        moved = (ran.ok() && !ran->runs.empty()) || moved;
+      }
+      if (rules_) {
+        auto pass = rules_->RunOnce(10000);
+        moved = (pass.ok() && pass->totals.fired > 0) || moved;
+      }
+      if (!moved) return;
     }
   }
 
@@ -238,10 +303,9 @@ class Runner {
         Timeline("advance " + text + " to " + Format(target));
         // Every timer due on the way fires at its own due time, in order.
         for (int guard = 0; guard < 1'000'000; ++guard) {
-          auto next = timers_->NextDue();
+          auto next = NextDue();
           if (!next || *next > target) break;
           clock_.Set(*next);
-          timers_->FireDue();
           Settle();
           PrintNewEvents();
         }
@@ -428,7 +492,25 @@ class Runner {
     return out;
   }
 
+  // Instances the scenario did not start itself (spawned by a machine, started by a rule or a schedule)
+  // are known by their ids.
+  void DiscoverInstances() {
+    std::set<std::string> known;
+    for (const auto& [alias, id] : aliases_) known.insert(id);
+    store::InstanceFilter filter;
+    filter.limit = 1000;
+    for (;;) {
+      auto page = store_->ListInstances(kOrg, filter);
+      if (!page.ok() || page->empty()) return;
+      for (const auto& rec : *page) {
+        if (!known.count(rec.id) && !aliases_.count(rec.id)) aliases_[rec.id] = rec.id;
+      }
+      filter.after_id = page->back().id;
+    }
+  }
+
   Result<std::string> Instance(const std::string& alias, const dsl::SourceLocation&) {
+    if (!aliases_.count(alias)) DiscoverInstances();
     auto it = aliases_.find(alias);
     if (it != aliases_.end()) return it->second;
     std::vector<std::string> known;
@@ -471,6 +553,7 @@ class Runner {
 
   // The events committed since the last call, every instance, in time order.
   void PrintNewEvents() {
+    DiscoverInstances();
     std::vector<std::tuple<TimePoint, std::string, std::string>> lines;
     for (const auto& [alias, id] : aliases_) {
       auto events = store_->ListEvents(kOrg, id, last_sequence_[id]);
@@ -492,6 +575,16 @@ class Runner {
                      [](const auto& x, const auto& y) { return std::get<0>(x) < std::get<0>(y); });
     if (!options_.timeline) return;
     for (const auto& [t, alias, text] : lines) *options_.timeline << Format(t) << text << "\n";
+    // Notifications are not sent in a scenario: the timeline shows what would have been.
+    auto items = store_->ListPendingOutbox({"nurt.notify"}, 100000);
+    if (!items.ok()) return;
+    for (const auto& item : *items) {
+      if (!printed_notifications_.insert(item.id).second) continue;
+      const Json n = Rendered(item.payload);
+      *options_.timeline << Format(item.created_at) << "    notify " << n.value("channel", "") << " "
+                         << n.value("to", Json::array()).dump() << ": " << n.value("subject", "")
+                         << (n.value("subject", "").empty() ? "" : " | ") << n.value("body", "") << "\n";
+    }
   }
 
   const Scenario& sc_;
@@ -501,9 +594,12 @@ class Runner {
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<engine::TimerService> timers_;
   std::unique_ptr<engine::Engine> engine_;
+  std::unique_ptr<rules::RulesEngine> rules_;
+  std::unique_ptr<schedule::Scheduler> scheduler_;
   std::map<std::string, std::string> aliases_;  // alias -> instance id
   std::map<std::string, std::int64_t> last_sequence_;
   std::set<std::string> seen_notifications_;
+  std::set<std::string> printed_notifications_;
   int events_ = 0;
 };
 

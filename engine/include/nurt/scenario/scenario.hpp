@@ -34,7 +34,9 @@ struct Step {
 struct Scenario {
   std::string name;
   std::string file;
-  std::vector<std::string> machine_files;  // resolved paths
+  std::vector<std::string> machine_files;   // resolved paths
+  std::vector<std::string> rule_files;      // kind: Rules documents evaluated in the scenario's world
+  std::vector<std::string> schedule_files;  // kind: Schedule documents run on the virtual clock
   TimePoint start_at{};
   std::vector<Step> steps;
 };
@@ -44,8 +46,8 @@ struct LoadResult {
   std::vector<dsl::Diagnostic> diagnostics;
 };
 
-// Reads one scenario file. `machines:` paths are relative to the file; without them every `kind: Machine`
-// file in the scenario's folder is used.
+// Reads one scenario file. `machines:`, `rules:` and `schedules:` paths are relative to the file; without
+// `machines:` every `kind: Machine`, `kind: Rules` and `kind: Schedule` file in the scenario's folder is used.
 LoadResult LoadScenarioFile(const std::string& path);
 
 // True when the YAML file's top level says `kind: Scenario` (how `nurt test DIR` finds them).

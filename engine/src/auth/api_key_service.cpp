@@ -132,6 +132,12 @@ Result<IssuedKey> ApiKeyService::Create(const CreateKeyRequest& request) {
   }
   NURT_RETURN_IF_ERROR(TierByName(request.tier).status());
   const TimePoint now = clock_->Now();
+  if (request.expires_at && request.expires_in) {
+    return Status::InvalidArgument("give the key an expiry time or a lifetime, not both");
+  }
+  if (request.expires_in && request.expires_in->count() <= 0) {
+    return Status::InvalidArgument("a key's lifetime must be positive");
+  }
   if (request.expires_at && *request.expires_at <= now) {
     return Status::InvalidArgument("expiry " + FormatIso8601(*request.expires_at) +
                                    " is not in the future (now " + FormatIso8601(now) + ")");
@@ -150,7 +156,7 @@ Result<IssuedKey> ApiKeyService::Create(const CreateKeyRequest& request) {
   k.status = "active";
   k.created_at = now;
   k.created_by = request.actor;
-  k.expires_at = request.expires_at;
+  k.expires_at = request.expires_in ? std::optional<TimePoint>(now + *request.expires_in) : request.expires_at;
   const std::string secret = NewSecret();
   const AuditRecord audit = NewAudit(k, "key.create", request.actor, request.reason,
                                      Json{{"name", k.name},

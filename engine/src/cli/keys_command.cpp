@@ -7,6 +7,7 @@
 
 #include "nurt/auth/api_key_service.hpp"
 #include "nurt/auth/master_secret.hpp"
+#include "nurt/core/duration.hpp"
 #include "nurt/core/json.hpp"
 #include "nurt/env/clock.hpp"
 #include "nurt/env/file_system.hpp"
@@ -37,20 +38,18 @@ std::string Join(const std::vector<std::string>& v, const char* sep = ", ") {
 }
 
 // "P90D" (days) or "PT12H" (hours) from now, or an RFC 3339 time.
-Result<TimePoint> ParseExpiry(const std::string& text, TimePoint now) {
-  auto whole = [](const std::string& digits) -> std::optional<std::int64_t> {
-    if (digits.empty() || digits.size() > 6 ||
-        digits.find_first_not_of("0123456789") != std::string::npos) {
-      return std::nullopt;
-    }
-    return std::stoll(digits);
-  };
-  if (text.size() > 2 && text.rfind("PT", 0) == 0 && text.back() == 'H') {
-    if (auto n = whole(text.substr(2, text.size() - 3))) return now + std::chrono::hours(*n);
-  } else if (text.size() > 1 && text[0] == 'P' && text.back() == 'D') {
-    if (auto n = whole(text.substr(1, text.size() - 2))) return now + std::chrono::hours(24 * *n);
-  } else if (auto t = ParseIso8601(text); t.ok()) {
-    return *t;
+// --expires: a duration from the moment the key is created (P90D, PT12H: kept exact, the service adds it
+// to the creation time) or a time (2027-01-31T00:00:00Z).
+Status ParseExpiry(const std::string& text, auth::CreateKeyRequest* r) {
+  if (!text.empty() && text[0] == 'P') {
+    auto d = ParseIsoDuration(text);
+    if (!d.ok()) return Status::InvalidArgument("--expires: " + d.status().message());
+    r->expires_in = *d;
+    return Status::Ok();
+  }
+  if (auto t = ParseIso8601(text); t.ok()) {
+    r->expires_at = *t;
+    return Status::Ok();
   }
   return Status::InvalidArgument("--expires '" + text +
                                  "' is neither a time like 2027-01-31T00:00:00Z nor a duration "
@@ -167,9 +166,8 @@ class KeysCommand {
     r.actor = inv_.actor;
     r.reason = Opt("--reason");
     if (!Opt("--expires").empty()) {
-      auto expiry = ParseExpiry(Opt("--expires"), env::SystemClock()->Now());
-      if (!expiry.ok()) return Usage(expiry.status().message());
-      r.expires_at = *expiry;
+      Status expiry = ParseExpiry(Opt("--expires"), &r);
+      if (!expiry.ok()) return Usage(expiry.message());
     }
     auto issued = service_->Create(r);
     if (!issued.ok()) return Fail(issued.status());

@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "dsl/document_reader.hpp"
 #include "dsl/model.hpp"
 #include "dsl/yaml_walker.hpp"
 #include "nurt/dsl/loader.hpp"
@@ -88,33 +89,14 @@ inline std::string Shorten(const std::string& s, std::size_t max = 40) {
   return one_line.substr(0, max) + "…";
 }
 
-struct Entry {
-  std::string key;
-  YAML::Node key_node;
-  YAML::Node value;
-  SourceLocation key_at;
-};
-
-class Loader {
+class Loader : public DocumentReader {
  public:
   Loader(const std::string& text, const std::string& file, const LoadOptions& options)
-      : text_(text), file_(file), source_(text, file), options_(options) {}
+      : DocumentReader(text, file), text_(text), file_(file), options_(options) {}
 
   LoadResult Run();
 
  private:
-  SourceLocation At(const YAML::Node& node) const { return source_.At(node.Mark()); }
-  // Where a value is: the value itself, or its key when the value is empty (yaml-cpp marks an empty
-  // value at the next token).
-  SourceLocation ValueAt(const Entry& e) const { return e.value.IsNull() ? e.key_at : At(e.value); }
-
-  std::vector<Entry> Entries(const YAML::Node& map);
-  void CheckDuplicateKeys(const YAML::Node& node);
-  void UnknownKey(const Entry& e, const std::string& where, const std::vector<std::string>& allowed);
-  void WrongType(const SourceLocation& at, const std::string& what, const std::string& expected,
-                 const YAML::Node& found);
-  bool ReadText(const Entry& e, const std::string& what, std::string* out);
-
   void ParseTop(const YAML::Node& root);
   void ParseContext(const Entry& e);
   void ParseChildStates(const Entry& e, StateIndex parent);
@@ -157,12 +139,9 @@ class Loader {
 
   std::string text_;
   std::string file_;
-  SourceText source_;
   const LoadOptions& options_;
   Model model_;
-  Diagnostics diag_;
   std::optional<std::string> actions_dir_;
-  std::set<std::pair<int, int>> checked_maps_;
 };
 
 }  // namespace nurt::dsl::internal

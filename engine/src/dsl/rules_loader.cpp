@@ -17,6 +17,7 @@
 
 #include <date/tz.h>
 
+#include "dsl/document_reader.hpp"
 #include "dsl/file_io.hpp"
 #include "dsl/model.hpp"
 #include "dsl/yaml_walker.hpp"
@@ -82,53 +83,14 @@ std::string Join(const std::vector<std::string>& items) {
   return out;
 }
 
-struct Entry {
-  std::string key;
-  YAML::Node value;
-  SourceLocation key_at;
-};
-
-class RulesLoader {
+class RulesLoader : public DocumentReader {
  public:
   RulesLoader(const std::string& text, const std::string& file)
-      : text_(text), file_(file), source_(text, file) {}
+      : DocumentReader(text, file), text_(text), file_(file) {}
 
   RulesLoadResult Run();
 
  private:
-  SourceLocation At(const YAML::Node& node) const { return source_.At(node.Mark()); }
-  SourceLocation ValueAt(const Entry& e) const { return e.value.IsNull() ? e.key_at : At(e.value); }
-
-  std::vector<Entry> Entries(const YAML::Node& map) {
-    std::vector<Entry> out;
-    for (auto it = map.begin(); it != map.end(); ++it) {
-      if (!it->first.IsScalar()) {
-        WrongType(At(it->first), "a key", "plain text", it->first);
-        continue;
-      }
-      out.push_back(Entry{it->first.Scalar(), it->second, At(it->first)});
-    }
-    return out;
-  }
-  void CheckDuplicateKeys(const YAML::Node& node);
-  void UnknownKey(const Entry& e, const std::string& where, const std::vector<std::string>& allowed) {
-    const std::string hint = DidYouMean(e.key, allowed);
-    diag_.Error(e.key_at, "unknown-key",
-                "unknown key " + Quote(e.key) + " in " + where +
-                    (hint.empty() ? "; the keys allowed here are: " + Join(allowed) : hint));
-  }
-  void WrongType(const SourceLocation& at, const std::string& what, const std::string& expected,
-                 const YAML::Node& found) {
-    diag_.Error(at, "wrong-type", what + " must be " + expected + ", but it is " + Describe(found));
-  }
-  bool ReadText(const Entry& e, const std::string& what, std::string* out) {
-    if (!IsText(e.value)) {
-      WrongType(ValueAt(e), what, "text", e.value);
-      return false;
-    }
-    *out = e.value.Scalar();
-    return true;
-  }
   bool ReadNonEmpty(const Entry& e, const std::string& what, std::string* out) {
     if (!ReadText(e, what, out)) return false;
     if (out->empty()) {
@@ -169,38 +131,8 @@ class RulesLoader {
 
   std::string text_;
   std::string file_;
-  SourceText source_;
-  Diagnostics diag_;
   RuleSet set_;
-  std::set<std::pair<int, int>> checked_maps_;
 };
-
-void RulesLoader::CheckDuplicateKeys(const YAML::Node& node) {
-  if (node.IsMap()) {
-    const YAML::Mark mark = node.Mark();
-    if (!checked_maps_.insert({mark.line, mark.column}).second) return;
-    std::vector<std::pair<std::string, YAML::Mark>> seen;
-    for (auto it = node.begin(); it != node.end(); ++it) {
-      if (it->first.IsScalar()) {
-        const std::string& key = it->first.Scalar();
-        for (const auto& [k, first] : seen) {
-          if (k == key) {
-            diag_.Error(At(it->first), "duplicate-key",
-                        "key " + Quote(key) + " is written twice in this map (first at line " +
-                            std::to_string(first.line + 1) + ", column " +
-                            std::to_string(first.column + 1) +
-                            "); YAML would silently keep only the last one, so merge the two");
-            break;
-          }
-        }
-        seen.emplace_back(key, it->first.Mark());
-      }
-      CheckDuplicateKeys(it->second);
-    }
-  } else if (node.IsSequence()) {
-    for (const auto& item : node) CheckDuplicateKeys(item);
-  }
-}
 
 LuaCode RulesLoader::MakeLua(const YAML::Node& node, const std::string& what) {
   bool block = false;

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "dsl/document_reader.hpp"
 #include "dsl/file_io.hpp"
 #include "dsl/model.hpp"
 #include "dsl/yaml_walker.hpp"
@@ -57,29 +58,17 @@ std::string Join(const std::vector<std::string>& items) {
   return out;
 }
 
-struct Entry {
-  std::string key;
-  YAML::Node value;
-  SourceLocation key_at;
-};
+using internal::DocumentReader;
+using internal::Entry;
 
-class ScheduleLoader {
+class ScheduleLoader : public DocumentReader {
  public:
-  ScheduleLoader(const std::string& text, const std::string& file) : text_(text), file_(file), source_(text, file) {}
+  ScheduleLoader(const std::string& text, const std::string& file)
+      : DocumentReader(text, file), text_(text), file_(file) {}
 
   ScheduleLoadResult Run();
 
  private:
-  SourceLocation At(const YAML::Node& node) const { return source_.At(node.Mark()); }
-  SourceLocation ValueAt(const Entry& e) const { return e.value.IsNull() ? e.key_at : At(e.value); }
-
-  std::vector<Entry> Entries(const YAML::Node& map);
-  void UnknownKey(const Entry& e, const std::string& where, const std::vector<std::string>& allowed);
-  void WrongType(const SourceLocation& at, const std::string& what, const std::string& expected,
-                 const YAML::Node& found);
-  bool ReadText(const Entry& e, const std::string& what, std::string* out);
-  void CheckDuplicateKeys(const YAML::Node& node);
-
   void ParseTop(const YAML::Node& root);
   void ParseStart(const Entry& e);
   void ParseEmit(const Entry& e);
@@ -89,67 +78,8 @@ class ScheduleLoader {
 
   const std::string& text_;
   const std::string file_;
-  SourceText source_;
-  Diagnostics diag_;
   ScheduleDefinition def_;
 };
-
-std::vector<Entry> ScheduleLoader::Entries(const YAML::Node& map) {
-  std::vector<Entry> entries;
-  for (auto it = map.begin(); it != map.end(); ++it) {
-    if (!it->first.IsScalar()) {
-      WrongType(At(it->first), "a key", "plain text", it->first);
-      continue;
-    }
-    entries.push_back(Entry{it->first.Scalar(), it->second, At(it->first)});
-  }
-  return entries;
-}
-
-void ScheduleLoader::CheckDuplicateKeys(const YAML::Node& node) {
-  if (node.IsMap()) {
-    std::vector<std::pair<std::string, YAML::Mark>> seen;
-    for (auto it = node.begin(); it != node.end(); ++it) {
-      if (it->first.IsScalar()) {
-        const std::string& key = it->first.Scalar();
-        for (const auto& [k, first] : seen) {
-          if (k == key) {
-            diag_.Error(At(it->first), "duplicate-key",
-                        "key " + Quote(key) + " is written twice in this map (first at line " +
-                            std::to_string(first.line + 1) + ", column " + std::to_string(first.column + 1) +
-                            "); YAML would silently keep only the last one, so keep one of them");
-            break;
-          }
-        }
-        seen.emplace_back(key, it->first.Mark());
-      }
-      CheckDuplicateKeys(it->second);
-    }
-  } else if (node.IsSequence()) {
-    for (const auto& item : node) CheckDuplicateKeys(item);
-  }
-}
-
-void ScheduleLoader::UnknownKey(const Entry& e, const std::string& where, const std::vector<std::string>& allowed) {
-  const std::string hint = DidYouMean(e.key, allowed);
-  diag_.Error(e.key_at, "unknown-key",
-              "unknown key " + Quote(e.key) + " in " + where +
-                  (hint.empty() ? "; the keys allowed here are: " + Join(allowed) : hint));
-}
-
-void ScheduleLoader::WrongType(const SourceLocation& at, const std::string& what, const std::string& expected,
-                               const YAML::Node& found) {
-  diag_.Error(at, "wrong-type", what + " must be " + expected + ", but it is " + Describe(found));
-}
-
-bool ScheduleLoader::ReadText(const Entry& e, const std::string& what, std::string* out) {
-  if (!IsText(e.value)) {
-    WrongType(ValueAt(e), what, "text", e.value);
-    return false;
-  }
-  *out = e.value.Scalar();
-  return true;
-}
 
 void ScheduleLoader::ParseTop(const YAML::Node& root) {
   def_.location = root.IsDefined() && !root.IsNull() ? At(root) : source_.At(1, 1);

@@ -9,6 +9,7 @@
 #include <regex>
 #include <set>
 
+#include "dsl/document_reader.hpp"
 #include "dsl/yaml_walker.hpp"
 #include "notify/address.hpp"
 #include "nurt/core/duration.hpp"
@@ -70,33 +71,22 @@ const std::regex& HeaderNamePattern() {
   return re;
 }
 
-struct Entry {
-  std::string key;
-  YAML::Node value;
-  SourceLocation key_at;
-};
+using dsl::internal::DocumentReader;
+using dsl::internal::Entry;
 
-class ChannelsLoader {
+class ChannelsLoader : public DocumentReader {
  public:
-  ChannelsLoader(const std::string& text, const std::string& file) : text_(text), source_(text, file) {}
+  ChannelsLoader(const std::string& text, const std::string& file) : DocumentReader(text, file), text_(text) {}
 
   ChannelsLoadResult Run();
 
  private:
-  SourceLocation At(const YAML::Node& n) const { return source_.At(n.Mark()); }
-  SourceLocation ValueAt(const Entry& e) const { return e.value.IsNull() ? e.key_at : At(e.value); }
   void Error(const SourceLocation& at, const std::string& rule, const std::string& message) {
-    diags_.push_back(Diagnostic{at, Severity::kError, rule, message});
+    diag_.Error(at, rule, message);
   }
-  void WrongType(const SourceLocation& at, const std::string& what, const std::string& expected,
-                 const YAML::Node& found) {
-    Error(at, "wrong-type", what + " must be " + expected + ", but it is " + Describe(found));
-  }
-  std::vector<Entry> Entries(const YAML::Node& map);
-  void CheckDuplicateKeys(const YAML::Node& node);
+  // Channel settings are never empty: ReadText here also refuses "".
   bool ReadText(const Entry& e, const std::string& what, std::string* out);
   bool ReadEnvName(const Entry& e, const std::string& what, std::string* out);
-  bool ReadBool(const Entry& e, const std::string& what, bool* out);
   void ParseTop(const YAML::Node& root);
   void ParseChannels(const Entry& e);
   void ParseChannel(const Entry& e);
@@ -105,45 +95,9 @@ class ChannelsLoader {
                     const std::map<std::string, SourceLocation>& at, ChannelConfig* c);
 
   std::string text_;
-  SourceText source_;
-  std::vector<Diagnostic> diags_;
+
   OrgChannels result_;
 };
-
-std::vector<Entry> ChannelsLoader::Entries(const YAML::Node& map) {
-  std::vector<Entry> out;
-  for (auto it = map.begin(); it != map.end(); ++it) {
-    if (!it->first.IsScalar()) {
-      WrongType(At(it->first), "a key", "plain text", it->first);
-      continue;
-    }
-    out.push_back(Entry{it->first.Scalar(), it->second, At(it->first)});
-  }
-  return out;
-}
-
-void ChannelsLoader::CheckDuplicateKeys(const YAML::Node& node) {
-  if (node.IsMap()) {
-    std::vector<std::pair<std::string, YAML::Mark>> seen;
-    for (auto it = node.begin(); it != node.end(); ++it) {
-      if (it->first.IsScalar()) {
-        for (const auto& [k, first] : seen) {
-          if (k == it->first.Scalar()) {
-            Error(At(it->first), "duplicate-key",
-                  "key " + Quote(k) + " is written twice in this map (first at line " +
-                      std::to_string(first.line + 1) + ", column " + std::to_string(first.column + 1) +
-                      "); YAML would silently keep only the last one, so remove one");
-            break;
-          }
-        }
-        seen.emplace_back(it->first.Scalar(), it->first.Mark());
-      }
-      CheckDuplicateKeys(it->second);
-    }
-  } else if (node.IsSequence()) {
-    for (const auto& item : node) CheckDuplicateKeys(item);
-  }
-}
 
 bool ChannelsLoader::ReadText(const Entry& e, const std::string& what, std::string* out) {
   if (!IsText(e.value) || e.value.Scalar().empty()) {
@@ -162,15 +116,6 @@ bool ChannelsLoader::ReadEnvName(const Entry& e, const std::string& what, std::s
               "; the value itself goes into the daemon's environment, never into this file");
     return false;
   }
-  return true;
-}
-
-bool ChannelsLoader::ReadBool(const Entry& e, const std::string& what, bool* out) {
-  if (!e.value.IsScalar() || dsl::internal::ResolveScalar(e.value) != dsl::internal::ScalarType::kBool) {
-    WrongType(ValueAt(e), what, "true or false", e.value);
-    return false;
-  }
-  *out = e.value.Scalar() == "true" || e.value.Scalar() == "True" || e.value.Scalar() == "TRUE";
   return true;
 }
 
@@ -562,7 +507,7 @@ ChannelsLoadResult ChannelsLoader::Run() {
     Error(source_.At(e.mark), "yaml-syntax",
           "invalid YAML: " + e.msg +
               " (check the indentation, unclosed quotes or brackets, and ': ' inside unquoted text)");
-    return ChannelsLoadResult{std::nullopt, std::move(diags_)};
+    return ChannelsLoadResult{std::nullopt, std::move(diag_.items())};
   }
   if (docs.size() > 1) {
     Error(At(docs[1]), "yaml-syntax",
@@ -576,11 +521,11 @@ ChannelsLoadResult ChannelsLoader::Run() {
     Error(source_.At(e.mark), "yaml-syntax", "cannot read this YAML: " + e.msg);
   }
   ChannelsLoadResult r;
-  std::stable_sort(diags_.begin(), diags_.end(), [](const Diagnostic& a, const Diagnostic& b) {
+  std::stable_sort(diag_.items().begin(), diag_.items().end(), [](const Diagnostic& a, const Diagnostic& b) {
     if (a.location.line != b.location.line) return a.location.line < b.location.line;
     return a.location.column < b.location.column;
   });
-  r.diagnostics = std::move(diags_);
+  r.diagnostics = std::move(diag_.items());
   if (!dsl::HasErrors(r.diagnostics)) r.channels = std::move(result_);
   return r;
 }

@@ -58,6 +58,8 @@ struct CreateKeyRequest {
   std::vector<std::string> scopes;      // from the catalogue (scopes.hpp)
   std::string role, tier = "standard";  // role "" or one of Roles(); tier basic|standard|premium
   std::optional<TimePoint> expires_at;  // must be in the future
+  // Or: this long after the creation time (exactly; set one of the two).
+  std::optional<std::chrono::milliseconds> expires_in;
   std::string actor, reason;            // actor required
 };
 

@@ -1,0 +1,59 @@
+#pragma once
+// DocumentReader — what every nurt YAML document loader does the same way (private to the DSL module and
+// the loaders built on it: machines, rules, schedules, notification channels).
+//
+// It owns the source text (for file:line:col), the diagnostics, and the checks every document shares:
+// keys must be plain text, a key written twice in one map is an error (YAML would silently keep the last),
+// unknown keys get a did-you-mean, values of the wrong type say what was expected and what was found.
+
+#include <yaml-cpp/yaml.h>
+
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "dsl/model.hpp"
+#include "dsl/yaml_walker.hpp"
+#include "nurt/dsl/diagnostic.hpp"
+
+namespace nurt::dsl::internal {
+
+// One key of a map with its value and where the key is written.
+struct Entry {
+  std::string key;
+  YAML::Node key_node;
+  YAML::Node value;
+  SourceLocation key_at;
+};
+
+class DocumentReader {
+ public:
+  DocumentReader(const std::string& text, const std::string& file) : source_(text, file) {}
+
+ protected:
+  SourceLocation At(const YAML::Node& node) const { return source_.At(node.Mark()); }
+  // Where a value is: the value itself, or its key when the value is empty (yaml-cpp marks an empty
+  // value at the next token).
+  SourceLocation ValueAt(const Entry& e) const { return e.value.IsNull() ? e.key_at : At(e.value); }
+
+  // The map's entries in written order; a key that is not plain text is reported and skipped.
+  std::vector<Entry> Entries(const YAML::Node& map);
+  // duplicate-key, for every map below `node` (each aliased map once).
+  void CheckDuplicateKeys(const YAML::Node& node);
+  void UnknownKey(const Entry& e, const std::string& where, const std::vector<std::string>& allowed);
+  void WrongType(const SourceLocation& at, const std::string& what, const std::string& expected,
+                 const YAML::Node& found);
+  // The value as text (wrong-type otherwise).
+  bool ReadText(const Entry& e, const std::string& what, std::string* out);
+  // The value as true/false (wrong-type otherwise).
+  bool ReadBool(const Entry& e, const std::string& what, bool* out);
+
+  SourceText source_;
+  Diagnostics diag_;
+
+ private:
+  std::set<std::pair<int, int>> checked_maps_;
+};
+
+}  // namespace nurt::dsl::internal

@@ -1,5 +1,7 @@
 #include "dsl/document_reader.hpp"
 
+#include <algorithm>
+
 #include "nurt/core/suggest.hpp"
 
 namespace nurt::dsl::internal {
@@ -81,6 +83,42 @@ bool DocumentReader::ReadBool(const Entry& e, const std::string& what, bool* out
   }
   *out = ToJson(e.value).get<bool>();
   return true;
+}
+
+std::optional<YAML::Node> DocumentReader::ParseSingleDocument(const std::string& text,
+                                                              const std::string& one_document) {
+  std::vector<YAML::Node> docs;
+  try {
+    docs = YAML::LoadAll(text);
+  } catch (const YAML::Exception& e) {
+    diag_.Error(source_.At(e.mark), "yaml-syntax",
+                "invalid YAML: " + e.msg +
+                    " (check the indentation, unclosed quotes or brackets, and ': ' inside unquoted text)");
+    return std::nullopt;
+  }
+  if (docs.size() > 1) {
+    diag_.Error(At(docs[1]), "yaml-syntax",
+                "a second YAML document starts here (after '---'); " + one_document + ", so move it to its own file");
+  }
+  return docs.empty() ? YAML::Node() : docs[0];
+}
+
+void DocumentReader::ReadDocument(const YAML::Node& root, const std::function<void(const YAML::Node&)>& parse) {
+  try {
+    CheckDuplicateKeys(root);
+    parse(root);
+  } catch (const YAML::Exception& e) {
+    diag_.Error(source_.At(e.mark), "yaml-syntax", "cannot read this YAML: " + e.msg);
+  }
+}
+
+std::vector<Diagnostic> DocumentReader::TakeSortedDiagnostics() {
+  std::vector<Diagnostic> out = std::move(diag_.items());
+  std::stable_sort(out.begin(), out.end(), [](const Diagnostic& a, const Diagnostic& b) {
+    if (a.location.line != b.location.line) return a.location.line < b.location.line;
+    return a.location.column < b.location.column;
+  });
+  return out;
 }
 
 }  // namespace nurt::dsl::internal

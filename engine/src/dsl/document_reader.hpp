@@ -8,6 +8,8 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <functional>
+#include <optional>
 #include <set>
 #include <string>
 #include <utility>
@@ -48,6 +50,14 @@ class DocumentReader {
   bool ReadText(const Entry& e, const std::string& what, std::string* out);
   // The value as true/false (wrong-type otherwise).
   bool ReadBool(const Entry& e, const std::string& what, bool* out);
+
+  // The text as ONE YAML document. A syntax error (nullopt) or a second document is reported as
+  // yaml-syntax; `one_document` ends the second-document message ("a rules file holds one document").
+  std::optional<YAML::Node> ParseSingleDocument(const std::string& text, const std::string& one_document);
+  // The duplicate-key check, then `parse(root)`; yaml-cpp's own errors while reading become yaml-syntax.
+  void ReadDocument(const YAML::Node& root, const std::function<void(const YAML::Node&)>& parse);
+  // The diagnostics, sorted by line then column (stable), moved out.
+  std::vector<Diagnostic> TakeSortedDiagnostics();
 
   SourceText source_;
   Diagnostics diag_;

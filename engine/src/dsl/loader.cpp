@@ -1025,32 +1025,16 @@ LoadResult Loader::Run() {
   d.source_file = file_;
   d.source_text = text_;
 
-  std::vector<YAML::Node> docs;
-  try {
-    docs = YAML::LoadAll(text_);
-  } catch (const YAML::Exception& e) {
-    diag_.Error(source_.At(e.mark), "yaml-syntax",
-                "invalid YAML: " + e.msg +
-                    " (check the indentation, unclosed quotes or brackets, and ': ' inside unquoted text)");
-    return LoadResult{nullptr, std::move(diag_.items())};
-  }
-  if (docs.size() > 1) {
-    diag_.Error(At(docs[1]), "yaml-syntax",
-                "a second YAML document starts here (after '---'); a workflow file holds one machine, so "
-                "move it to its own file");
-  }
-  const YAML::Node root = docs.empty() ? YAML::Node() : docs[0];
-  try {
-    CheckDuplicateKeys(root);
-    ParseTop(root);
+  const auto root = ParseSingleDocument(text_, "a workflow file holds one machine");
+  if (!root) return LoadResult{nullptr, std::move(diag_.items())};
+  ReadDocument(*root, [this](const YAML::Node& r) {
+    ParseTop(r);
     ResolveReferences(model_, diag_);
     CheckReachability(model_, diag_);
     CheckEmittedEvents(model_, diag_);
     CheckTaskDecisions(model_, diag_);
     CheckContextSchema(model_, source_, diag_);
-  } catch (const YAML::Exception& e) {
-    diag_.Error(source_.At(e.mark), "yaml-syntax", "cannot read this YAML: " + e.msg);
-  }
+  });
 
   std::int32_t order = 0;
   for (auto& s : d.states) {

@@ -833,34 +833,11 @@ void RulesLoader::ParseForm(const Entry& e, const std::string& where, TaskSpec* 
 RulesLoadResult RulesLoader::Run() {
   set_.source_file = file_;
   set_.source_text = text_;
-  std::vector<YAML::Node> docs;
-  try {
-    docs = YAML::LoadAll(text_);
-  } catch (const YAML::Exception& e) {
-    diag_.Error(source_.At(e.mark), "yaml-syntax",
-                "invalid YAML: " + e.msg +
-                    " (check the indentation, unclosed quotes or brackets, and ': ' inside unquoted text)");
-    return RulesLoadResult{nullptr, std::move(diag_.items())};
-  }
-  if (docs.size() > 1) {
-    diag_.Error(At(docs[1]), "yaml-syntax",
-                "a second YAML document starts here (after '---'); a rules file holds one document, so "
-                "move it to its own file");
-  }
-  try {
-    const YAML::Node root = docs.empty() ? YAML::Node() : docs[0];
-    CheckDuplicateKeys(root);
-    ParseTop(root);
-  } catch (const YAML::Exception& e) {
-    diag_.Error(source_.At(e.mark), "yaml-syntax", "cannot read this YAML: " + e.msg);
-  }
+  const auto root = ParseSingleDocument(text_, "a rules file holds one document");
+  if (!root) return RulesLoadResult{nullptr, TakeSortedDiagnostics()};
+  ReadDocument(*root, [this](const YAML::Node& r) { ParseTop(r); });
   RulesLoadResult result;
-  result.diagnostics = std::move(diag_.items());
-  std::stable_sort(result.diagnostics.begin(), result.diagnostics.end(),
-                   [](const Diagnostic& a, const Diagnostic& b) {
-                     if (a.location.line != b.location.line) return a.location.line < b.location.line;
-                     return a.location.column < b.location.column;
-                   });
+  result.diagnostics = TakeSortedDiagnostics();
   if (!HasErrors(result.diagnostics)) result.rules = std::make_shared<const RuleSet>(std::move(set_));
   return result;
 }

@@ -313,33 +313,11 @@ void ScheduleLoader::CheckPlaceholders(const YAML::Node& node) {
 
 ScheduleLoadResult ScheduleLoader::Run() {
   def_.source_file = file_;
-  std::vector<YAML::Node> docs;
-  try {
-    docs = YAML::LoadAll(text_);
-  } catch (const YAML::Exception& e) {
-    diag_.Error(source_.At(e.mark), "yaml-syntax",
-                "invalid YAML: " + e.msg +
-                    " (check the indentation, unclosed quotes or brackets, and ': ' inside unquoted text)");
-    return ScheduleLoadResult{nullptr, std::move(diag_.items())};
-  }
-  if (docs.size() > 1) {
-    diag_.Error(At(docs[1]), "yaml-syntax",
-                "a second YAML document starts here (after '---'); a file holds one schedule, so move it to "
-                "its own file");
-  }
-  const YAML::Node root = docs.empty() ? YAML::Node() : docs[0];
-  try {
-    CheckDuplicateKeys(root);
-    ParseTop(root);
-  } catch (const YAML::Exception& e) {
-    diag_.Error(source_.At(e.mark), "yaml-syntax", "cannot read this YAML: " + e.msg);
-  }
+  const auto root = ParseSingleDocument(text_, "a file holds one schedule");
+  if (!root) return ScheduleLoadResult{nullptr, TakeSortedDiagnostics()};
+  ReadDocument(*root, [this](const YAML::Node& r) { ParseTop(r); });
   ScheduleLoadResult result;
-  result.diagnostics = std::move(diag_.items());
-  std::stable_sort(result.diagnostics.begin(), result.diagnostics.end(), [](const Diagnostic& a, const Diagnostic& b) {
-    if (a.location.line != b.location.line) return a.location.line < b.location.line;
-    return a.location.column < b.location.column;
-  });
+  result.diagnostics = TakeSortedDiagnostics();
   if (!HasErrors(result.diagnostics)) result.schedule = std::make_shared<const ScheduleDefinition>(std::move(def_));
   return result;
 }

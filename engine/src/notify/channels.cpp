@@ -500,32 +500,11 @@ void ChannelsLoader::CheckChannel(const Entry& e, const std::string& where, cons
 }
 
 ChannelsLoadResult ChannelsLoader::Run() {
-  std::vector<YAML::Node> docs;
-  try {
-    docs = YAML::LoadAll(text_);
-  } catch (const YAML::Exception& e) {
-    Error(source_.At(e.mark), "yaml-syntax",
-          "invalid YAML: " + e.msg +
-              " (check the indentation, unclosed quotes or brackets, and ': ' inside unquoted text)");
-    return ChannelsLoadResult{std::nullopt, std::move(diag_.items())};
-  }
-  if (docs.size() > 1) {
-    Error(At(docs[1]), "yaml-syntax",
-          "a second YAML document starts here (after '---'); a channel file holds one document");
-  }
-  try {
-    const YAML::Node root = docs.empty() ? YAML::Node() : docs[0];
-    CheckDuplicateKeys(root);
-    ParseTop(root);
-  } catch (const YAML::Exception& e) {
-    Error(source_.At(e.mark), "yaml-syntax", "cannot read this YAML: " + e.msg);
-  }
+  const auto root = ParseSingleDocument(text_, "a channel file holds one document");
+  if (!root) return ChannelsLoadResult{std::nullopt, TakeSortedDiagnostics()};
+  ReadDocument(*root, [this](const YAML::Node& r) { ParseTop(r); });
   ChannelsLoadResult r;
-  std::stable_sort(diag_.items().begin(), diag_.items().end(), [](const Diagnostic& a, const Diagnostic& b) {
-    if (a.location.line != b.location.line) return a.location.line < b.location.line;
-    return a.location.column < b.location.column;
-  });
-  r.diagnostics = std::move(diag_.items());
+  r.diagnostics = TakeSortedDiagnostics();
   if (!dsl::HasErrors(r.diagnostics)) r.channels = std::move(result_);
   return r;
 }

@@ -1,5 +1,9 @@
 #include "dsl/document_reader.hpp"
 
+#include <regex>
+
+#include "dsl/loader_impl.hpp"
+
 #include <algorithm>
 
 #include "nurt/core/suggest.hpp"
@@ -119,6 +123,148 @@ std::vector<Diagnostic> DocumentReader::TakeSortedDiagnostics() {
     return a.location.column < b.location.column;
   });
   return out;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Human tasks: machines (`task:`) and rules (`task` action) write them the same way.
+
+void DocumentReader::ParseTaskAssignee(const Entry& e, const std::string& where, TaskSpec* task) {
+  const std::string what = "'assignee' of " + where;
+  if (!e.value.IsMap()) {
+    WrongType(ValueAt(e), what, "a map with either 'role' or 'user'", e.value);
+    return;
+  }
+  int given = 0;
+  for (const Entry& a : Entries(e.value)) {
+    if (a.key == "role") {
+      ++given;
+      std::string role;
+      if (!ReadText(a, "'role' of " + what, &role)) continue;
+      const auto& roles = KnownRoles();
+      if (std::find(roles.begin(), roles.end(), role) == roles.end()) {
+        const std::string hint = DidYouMean(role, roles);
+        diag_.Error(ValueAt(a), "unknown-role",
+                    "unknown role " + Quote(role) + " in " + what +
+                        (hint.empty() ? "" : hint) + " (known roles: " + Join(roles) + ")");
+        continue;
+      }
+      task->assignee_role = role;
+    } else if (a.key == "user") {
+      ++given;
+      std::string user;
+      if (!ReadText(a, "'user' of " + what, &user)) continue;
+      if (user.empty()) {
+        diag_.Error(ValueAt(a), "bad-value", "'user' of " + what + " is empty; give the person's login");
+        continue;
+      }
+      task->assignee_user = user;
+    } else {
+      UnknownKey(a, what, kAssigneeKeys);
+    }
+  }
+  if (given != 1) {
+    diag_.Error(e.key_at, "bad-assignee",
+                what + (given == 0 ? " names nobody" : " names both a role and a user") +
+                    "; give exactly one: {role: coordinator} or {user: anna@firma.pl}");
+  }
+}
+
+void DocumentReader::ParseTaskForm(const Entry& e, const std::string& where, TaskSpec* task) {
+  const std::string what = "'form' of " + where;
+  if (!e.value.IsSequence()) {
+    WrongType(ValueAt(e), what, "a list of fields ({name, type, required, label, options})", e.value);
+    return;
+  }
+  for (const auto& item : e.value) {
+    if (!item.IsMap()) {
+      WrongType(At(item), "a field of the " + what, "a map {name, type, …}", item);
+      continue;
+    }
+    TaskFieldSpec field;
+    field.location = At(item);
+    bool has_name = false;
+    bool has_type = false;
+    const Entry* options = nullptr;
+    const std::vector<Entry> entries = Entries(item);
+    for (const Entry& f : entries) {
+      if (f.key == "name") {
+        has_name = true;
+        if (!ReadText(f, "'name' of a field of the " + what, &field.name)) continue;
+        if (!std::regex_match(field.name, IdentifierPattern())) {
+          diag_.Error(ValueAt(f), "bad-value",
+                      "field name " + Quote(field.name) + " in the " + what +
+                          " must start with a letter or '_' and use only letters, digits and '_'");
+        } else if (field.name == "task") {
+          diag_.Error(ValueAt(f), "bad-value",
+                      "field name 'task' in the " + what +
+                          " is reserved: the completion event carries the task itself under 'task'; "
+                          "rename the field");
+        }
+      } else if (f.key == "type") {
+        has_type = true;
+        if (!ReadText(f, "'type' of a field of the " + what, &field.type)) continue;
+        const auto& types = TaskFieldTypes();
+        if (std::find(types.begin(), types.end(), field.type) == types.end()) {
+          diag_.Error(ValueAt(f), "bad-value",
+                      "unknown field type " + Quote(field.type) + " in the " + what +
+                          DidYouMean(field.type, types) + " (allowed: " + Join(types) + ")");
+        }
+      } else if (f.key == "required") {
+        const bool is_bool = f.value.IsScalar() && ResolveScalar(f.value) == ScalarType::kBool;
+        if (!is_bool) {
+          WrongType(ValueAt(f), "'required' of a field of the " + what, "true or false", f.value);
+          continue;
+        }
+        field.required = ToJson(f.value).get<bool>();
+      } else if (f.key == "label") {
+        ReadText(f, "'label' of a field of the " + what, &field.label);
+      } else if (f.key == "options") {
+        options = &f;
+        if (!f.value.IsSequence() || f.value.size() == 0) {
+          WrongType(ValueAt(f), "'options' of a field of the " + what, "a non-empty list of values (text)",
+                    f.value);
+          continue;
+        }
+        for (const auto& o : f.value) {
+          if (!IsText(o)) {
+            WrongType(At(o), "an option of a field of the " + what, "text", o);
+            continue;
+          }
+          field.options.push_back(o.Scalar());
+        }
+      } else {
+        UnknownKey(f, "a field of the " + what, kFieldKeys);
+      }
+    }
+    const std::string field_name = field.name.empty() ? std::string("a field") : "field " + Quote(field.name);
+    if (!has_name) {
+      diag_.Error(field.location, "missing-key", "a field of the " + what + " has no 'name' (required)");
+    }
+    if (!has_type) {
+      diag_.Error(field.location, "missing-key",
+                  field_name + " of the " + what + " has no 'type' (required; one of " +
+                      Join(TaskFieldTypes()) + ")");
+    }
+    if (field.type == "enum" && options == nullptr) {
+      diag_.Error(field.location, "missing-key",
+                  field_name + " of the " + what + " is an enum but has no 'options'; list the values, "
+                                                   "e.g. options: [standard, premium]");
+    }
+    if (options != nullptr && has_type && field.type != "enum") {
+      diag_.Error(options->key_at, "bad-value",
+                  "'options' of " + field_name + " in the " + what + " only apply to type enum, not " +
+                      Quote(field.type) + "; remove them or make the field an enum");
+    }
+    for (const auto& other : task->form) {
+      if (!field.name.empty() && other.name == field.name) {
+        diag_.Error(field.location, "duplicate-field",
+                    "field " + Quote(field.name) + " appears twice in the " + what + " (first at line " +
+                        std::to_string(other.location.line) + "); rename or merge one of them");
+        break;
+      }
+    }
+    task->form.push_back(std::move(field));
+  }
 }
 
 }  // namespace nurt::dsl::internal

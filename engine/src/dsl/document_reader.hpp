@@ -51,6 +51,10 @@ class DocumentReader {
   // The value as true/false (wrong-type otherwise).
   bool ReadBool(const Entry& e, const std::string& what, bool* out);
 
+  // A task's `assignee` ({role} or {user}) and `form` (fields), into `task` (docs/dsl.md "Human tasks").
+  void ParseTaskAssignee(const Entry& e, const std::string& where, TaskSpec* task);
+  void ParseTaskForm(const Entry& e, const std::string& where, TaskSpec* task);
+
   // The text as ONE YAML document. A syntax error (nullopt) or a second document is reported as
   // yaml-syntax; `one_document` ends the second-document message ("a rules file holds one document").
   std::optional<YAML::Node> ParseSingleDocument(const std::string& text, const std::string& one_document);

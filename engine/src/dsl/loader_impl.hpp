@@ -103,8 +103,6 @@ class Loader : public DocumentReader {
   void ParseState(const Entry& e, StateIndex parent, std::int32_t depth);
   void ParseOn(const Entry& e, StateIndex s);
   void ParseTask(const Entry& e, StateIndex s);
-  void ParseTaskAssignee(const Entry& e, const std::string& where, TaskSpec* task);
-  void ParseTaskForm(const Entry& e, const std::string& where, TaskSpec* task);
   void ParseTaskDecisions(const Entry& e, StateIndex s, const std::string& where, TaskSpec* task);
   void ParseTransitions(const Entry& e, StateIndex s, const std::string& event);
   // `skip_keys`: keys of `map` that the caller reads itself (a timer's `delay`, `business`, …).

@@ -123,8 +123,6 @@ class RulesLoader : public DocumentReader {
   void ParseEmit(const Entry& e, const std::string& where, RuleAction* a);
   void ParseStart(const Entry& e, const std::string& where, RuleAction* a);
   void ParseTask(const Entry& e, const std::string& where, TaskSpec* task);
-  void ParseAssignee(const Entry& e, const std::string& where, TaskSpec* task);
-  void ParseForm(const Entry& e, const std::string& where, TaskSpec* task);
   void ParseData(const Entry& e, const std::string& what, RuleAction* a);
   ValueSpec ParseValue(const YAML::Node& node, const std::string& what);
   LuaCode MakeLua(const YAML::Node& node, const std::string& what);
@@ -665,9 +663,9 @@ void RulesLoader::ParseTask(const Entry& e, const std::string& where, TaskSpec* 
     } else if (x.key == "description") {
       ReadText(x, "'description' of " + what, &task->description);
     } else if (x.key == "assignee") {
-      ParseAssignee(x, what, task);
+      ParseTaskAssignee(x, what, task);
     } else if (x.key == "form") {
-      ParseForm(x, what, task);
+      ParseTaskForm(x, what, task);
     } else if (x.key == "checklist") {
       if (!x.value.IsSequence()) {
         WrongType(ValueAt(x), "'checklist' of " + what, "a list of items (text)", x.value);
@@ -727,104 +725,6 @@ void RulesLoader::ParseTask(const Entry& e, const std::string& where, TaskSpec* 
     diag_.Error(e.key_at, "missing-key",
                 what + " has no 'decisions' (required): map each decision to the event it sends to the "
                        "entity, e.g. decisions: {done: reminder.handled}");
-  }
-}
-
-void RulesLoader::ParseAssignee(const Entry& e, const std::string& where, TaskSpec* task) {
-  const std::string what = "'assignee' of " + where;
-  if (!e.value.IsMap()) {
-    WrongType(ValueAt(e), what, "a map with either 'role' or 'user'", e.value);
-    return;
-  }
-  int given = 0;
-  for (const Entry& a : Entries(e.value)) {
-    if (a.key == "role") {
-      ++given;
-      std::string role;
-      if (!ReadText(a, "'role' of " + what, &role)) continue;
-      const auto& roles = KnownRoles();
-      if (std::find(roles.begin(), roles.end(), role) == roles.end()) {
-        diag_.Error(ValueAt(a), "unknown-role",
-                    "unknown role " + Quote(role) + " in " + what + DidYouMean(role, roles) +
-                        " (known roles: " + Join(roles) + ")");
-        continue;
-      }
-      task->assignee_role = role;
-    } else if (a.key == "user") {
-      ++given;
-      ReadNonEmpty(a, "'user' of " + what, &task->assignee_user);
-    } else {
-      UnknownKey(a, what, kAssigneeKeys);
-    }
-  }
-  if (given != 1) {
-    diag_.Error(e.key_at, "bad-assignee",
-                what + (given == 0 ? " names nobody" : " names both a role and a user") +
-                    "; give exactly one: {role: coordinator} or {user: anna@firma.pl}");
-  }
-}
-
-void RulesLoader::ParseForm(const Entry& e, const std::string& where, TaskSpec* task) {
-  const std::string what = "'form' of " + where;
-  if (!e.value.IsSequence()) {
-    WrongType(ValueAt(e), what, "a list of fields ({name, type, required, label, options})", e.value);
-    return;
-  }
-  for (const auto& item : e.value) {
-    if (!item.IsMap()) {
-      WrongType(At(item), "a field of the " + what, "a map {name, type, …}", item);
-      continue;
-    }
-    TaskFieldSpec field;
-    field.location = At(item);
-    for (const Entry& f : Entries(item)) {
-      if (f.key == "name") {
-        if (ReadText(f, "'name' of a field of the " + what, &field.name) &&
-            (!std::regex_match(field.name, IdentifierPattern()) || field.name == "task")) {
-          diag_.Error(ValueAt(f), "bad-value",
-                      "field name " + Quote(field.name) + " in the " + what +
-                          " must start with a letter or '_', use only letters, digits and '_', and not "
-                          "be 'task' (reserved)");
-        }
-      } else if (f.key == "type") {
-        if (!ReadText(f, "'type' of a field of the " + what, &field.type)) continue;
-        const auto& types = TaskFieldTypes();
-        if (std::find(types.begin(), types.end(), field.type) == types.end()) {
-          diag_.Error(ValueAt(f), "bad-value",
-                      "unknown field type " + Quote(field.type) + " in the " + what +
-                          DidYouMean(field.type, types) + " (allowed: " + Join(types) + ")");
-        }
-      } else if (f.key == "required") {
-        if (!f.value.IsScalar() || ResolveScalar(f.value) != ScalarType::kBool) {
-          WrongType(ValueAt(f), "'required' of a field of the " + what, "true or false", f.value);
-          continue;
-        }
-        field.required = ToJson(f.value).get<bool>();
-      } else if (f.key == "label") {
-        ReadText(f, "'label' of a field of the " + what, &field.label);
-      } else if (f.key == "options") {
-        if (!f.value.IsSequence() || f.value.size() == 0) {
-          WrongType(ValueAt(f), "'options' of a field of the " + what,
-                    "a non-empty list of values (text)", f.value);
-          continue;
-        }
-        for (const auto& o : f.value) {
-          if (IsText(o)) field.options.push_back(o.Scalar());
-          else WrongType(At(o), "an option of a field of the " + what, "text", o);
-        }
-      } else {
-        UnknownKey(f, "a field of the " + what, kFieldKeys);
-      }
-    }
-    if (field.name.empty() || field.type.empty()) {
-      diag_.Error(field.location, "missing-key",
-                  "a field of the " + what + " needs a 'name' and a 'type' (one of " +
-                      Join(TaskFieldTypes()) + ")");
-    } else if (field.type == "enum" && field.options.empty()) {
-      diag_.Error(field.location, "missing-key",
-                  "field " + Quote(field.name) + " of the " + what + " is an enum but has no 'options'");
-    }
-    task->form.push_back(std::move(field));
   }
 }
 

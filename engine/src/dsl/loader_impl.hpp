@@ -60,6 +60,11 @@ inline const std::regex& IdentifierPattern() {
   static const std::regex re("[A-Za-z_][A-Za-z0-9_]*");
   return re;
 }
+// A {{placeholder}} in a template or a schedule's data: the path inside, without the braces and spaces.
+inline const std::regex& PlaceholderPattern() {
+  static const std::regex re("\\{\\{\\s*([^{}]*?)\\s*\\}\\}");
+  return re;
+}
 inline const std::regex& AssignPathPattern() {
   static const std::regex re("[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*");
   return re;

@@ -18,6 +18,7 @@
 #include <date/tz.h>
 
 #include "dsl/document_reader.hpp"
+#include "dsl/loader_impl.hpp"
 #include "dsl/file_io.hpp"
 #include "dsl/model.hpp"
 #include "dsl/yaml_walker.hpp"
@@ -58,30 +59,12 @@ const std::regex& OnPattern() {
   static const std::regex re("[A-Za-z0-9_*-]+(\\.[A-Za-z0-9_*-]+)*");
   return re;
 }
-const std::regex& EventNamePattern() {
-  static const std::regex re("[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*");
-  return re;
-}
-const std::regex& IdentifierPattern() {
-  static const std::regex re("[A-Za-z_][A-Za-z0-9_]*");
-  return re;
-}
 const std::regex& ChannelPattern() {
   static const std::regex re("[A-Za-z0-9_][A-Za-z0-9_.-]*");
   return re;
 }
-const std::regex& PlaceholderPattern() {
-  static const std::regex re("\\{\\{\\s*([^{}]*?)\\s*\\}\\}");
-  return re;
-}
 
-std::string Quote(const std::string& s) { return "'" + s + "'"; }
 
-std::string Join(const std::vector<std::string>& items) {
-  std::string out;
-  for (std::size_t i = 0; i < items.size(); ++i) out += (i ? ", " : "") + items[i];
-  return out;
-}
 
 class RulesLoader : public DocumentReader {
  public:

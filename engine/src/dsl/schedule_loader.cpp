@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "dsl/document_reader.hpp"
+#include "dsl/loader_impl.hpp"
 #include "dsl/file_io.hpp"
 #include "dsl/model.hpp"
 #include "dsl/yaml_walker.hpp"
@@ -24,6 +25,10 @@ namespace nurt::dsl {
 namespace {
 
 using internal::Describe;
+using internal::EventNamePattern;
+using internal::Join;
+using internal::PlaceholderPattern;
+using internal::Quote;
 using internal::Diagnostics;
 using internal::IsText;
 using internal::SourceText;
@@ -41,22 +46,8 @@ const std::regex& NamePattern() {
   static const std::regex re("[a-z][a-z0-9_.-]*");
   return re;
 }
-const std::regex& EventNamePattern() {
-  static const std::regex re("[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*");
-  return re;
-}
-const std::regex& PlaceholderPattern() {
-  static const std::regex re("\\{\\{\\s*([^{}]*?)\\s*\\}\\}");
-  return re;
-}
 
-std::string Quote(const std::string& s) { return "'" + s + "'"; }
 
-std::string Join(const std::vector<std::string>& items) {
-  std::string out;
-  for (const auto& s : items) out += (out.empty() ? "" : ", ") + s;
-  return out;
-}
 
 using internal::DocumentReader;
 using internal::Entry;

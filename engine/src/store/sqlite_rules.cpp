@@ -163,37 +163,12 @@ Status InsertOutbox(Connection* w, const OutboxItem& o, const std::string& owner
   return w->Error(rc, "inserting " + what);
 }
 
-Status InsertTask(Connection* w, const TaskRecord& t, const std::string& owner) {
-  const std::string what = "task " + Quote(t.id) + " (" + t.title + ") of " + owner;
-  NURT_ASSIGN_OR_RETURN(std::string form, Dump(t.form, what + " form"));
-  NURT_ASSIGN_OR_RETURN(std::string checklist, Dump(t.checklist, what + " checklist"));
-  NURT_ASSIGN_OR_RETURN(std::string decisions, Dump(t.decisions, what + " decisions"));
-  NURT_ASSIGN_OR_RETURN(Query q, w->Prepare(sqlite::sql::kInsertTask));
-  q.Bind(1, t.org_id).Bind(2, t.id).Bind(3, t.instance_id).Bind(4, t.machine).Bind(5, t.state);
-  q.Bind(6, t.title).Bind(7, t.description).Bind(8, t.assignee_role).Bind(9, t.assignee_user);
-  q.Bind(10, form).Bind(11, checklist).Bind(12, decisions);
-  if (t.due_at) {
-    q.Bind(13, ToUnixMillis(*t.due_at));
-  } else {
-    q.BindNull(13);
-  }
-  q.Bind(14, ToUnixMillis(t.opened_at)).Bind(15, t.opened_by_sequence);
-  const int rc = q.Step();
-  if (rc == SQLITE_DONE) return Status::Ok();
-  if (rc == SQLITE_CONSTRAINT_FOREIGNKEY) {
-    return Status::InvalidArgument(what + " names instance " + Quote(t.instance_id) +
-                                   ", which does not exist in org " + Quote(t.org_id));
-  }
-  if (rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
-    return Status::AlreadyExists(what + ": the id is taken; every task needs a new id");
-  }
-  return w->Error(rc, "inserting " + what);
-}
-
 Status WriteEffects(Connection* w, const RuleFiring& f) {
   const std::string owner = FiringName(f.org_id, f.rule_id, f.key);
   for (const OutboxItem& o : f.outbox) NURT_RETURN_IF_ERROR(InsertOutbox(w, o, owner));
-  for (const TaskRecord& t : f.tasks) NURT_RETURN_IF_ERROR(InsertTask(w, t, owner));
+  for (const TaskRecord& t : f.tasks) {
+    NURT_RETURN_IF_ERROR(InsertTaskRow(w, t, "task " + Quote(t.id) + " (" + t.title + ") of " + owner));
+  }
   return Status::Ok();
 }
 

@@ -888,28 +888,36 @@ Status SqliteStore::ApplyTasksLocked(Connection* w, const CommitRequest& r) {
       return Status::InvalidArgument(what + " names instance " + Quote(t.instance_id) + " of org " +
                                      Quote(t.org_id) + "; tasks must name the committed instance");
     }
-    NURT_ASSIGN_OR_RETURN(std::string form, Dump(t.form, what + " form"));
-    NURT_ASSIGN_OR_RETURN(std::string checklist, Dump(t.checklist, what + " checklist"));
-    NURT_ASSIGN_OR_RETURN(std::string decisions, Dump(t.decisions, what + " decisions"));
-    NURT_ASSIGN_OR_RETURN(Query q, w->Prepare(kInsertTask));
-    q.Bind(1, r.org_id).Bind(2, t.id).Bind(3, r.instance_id).Bind(4, t.machine).Bind(5, t.state);
-    q.Bind(6, t.title).Bind(7, t.description).Bind(8, t.assignee_role).Bind(9, t.assignee_user);
-    q.Bind(10, form).Bind(11, checklist).Bind(12, decisions);
-    if (t.due_at) {
-      q.Bind(13, ToUnixMillis(*t.due_at));
-    } else {
-      q.BindNull(13);
-    }
-    q.Bind(14, ToUnixMillis(t.opened_at)).Bind(15, t.opened_by_sequence);
-    int rc = q.Step();
-    if (rc == SQLITE_DONE) continue;
-    if (rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
-      return Status::AlreadyExists("task id " + Quote(t.id) + " is already taken in org " +
-                                   Quote(r.org_id) + "; every task needs a new id");
-    }
-    return w->Error(rc, "inserting " + what);
+    NURT_RETURN_IF_ERROR(InsertTaskRow(w, t, what));
   }
   return Status::Ok();
+}
+
+Status InsertTaskRow(Connection* w, const TaskRecord& t, const std::string& what) {
+  NURT_ASSIGN_OR_RETURN(std::string form, Dump(t.form, what + " form"));
+  NURT_ASSIGN_OR_RETURN(std::string checklist, Dump(t.checklist, what + " checklist"));
+  NURT_ASSIGN_OR_RETURN(std::string decisions, Dump(t.decisions, what + " decisions"));
+  NURT_ASSIGN_OR_RETURN(Query q, w->Prepare(kInsertTask));
+  q.Bind(1, t.org_id).Bind(2, t.id).Bind(3, t.instance_id).Bind(4, t.machine).Bind(5, t.state);
+  q.Bind(6, t.title).Bind(7, t.description).Bind(8, t.assignee_role).Bind(9, t.assignee_user);
+  q.Bind(10, form).Bind(11, checklist).Bind(12, decisions);
+  if (t.due_at) {
+    q.Bind(13, ToUnixMillis(*t.due_at));
+  } else {
+    q.BindNull(13);
+  }
+  q.Bind(14, ToUnixMillis(t.opened_at)).Bind(15, t.opened_by_sequence);
+  const int rc = q.Step();
+  if (rc == SQLITE_DONE) return Status::Ok();
+  if (rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
+    return Status::AlreadyExists("task id " + Quote(t.id) + " is already taken in org " + Quote(t.org_id) +
+                                 "; every task needs a new id");
+  }
+  if (rc == SQLITE_CONSTRAINT_FOREIGNKEY) {
+    return Status::InvalidArgument(what + " names instance " + Quote(t.instance_id) +
+                                   ", which does not exist in org " + Quote(t.org_id));
+  }
+  return w->Error(rc, "inserting " + what);
 }
 
 Result<TaskRecord> SqliteStore::GetTask(const std::string& org_id, const std::string& id) {

@@ -129,6 +129,10 @@ class SqliteStore final : public Store {
   int open_readers_ NURT_GUARDED_BY(readers_mu_) = 0;
 };
 
+// Inserts one task row (an open task); `what` names it in errors. REQUIRES: a write transaction on `w`.
+// Shared by commits (tasks a step opens) and rule evaluations (tasks a rule opens).
+Status InsertTaskRow(sqlite::Connection* w, const TaskRecord& t, const std::string& what);
+
 // A read-only connection borrowed from the pool, returned when the lease ends (every sqlite_*.cpp reads
 // through one).
 class SqliteStore::ReaderLease {

@@ -68,7 +68,7 @@ class Loader {
     bool explicit_files = false;
     for (auto it = root.begin(); it != root.end(); ++it) {
       const std::string key = it->first.Scalar();
-      const YAML::Node& v = it->second;
+      const YAML::Node v = it->second;
       if (key == "apiVersion") {
         if (!v.IsScalar() || v.Scalar() != "nurt/v1") Error(At(v), "bad-value", "apiVersion must be nurt/v1");
       } else if (key == "kind") {
@@ -244,9 +244,13 @@ class Loader {
 LoadResult LoadScenarioFile(const std::string& path) {
   auto text = ReadFile(path);
   if (!text) {
+    dsl::Diagnostic unreadable;
+    unreadable.location = dsl::SourceLocation{path, 0, 0};
+    unreadable.severity = dsl::Severity::kError;
+    unreadable.rule_id = "unreadable-file";
+    unreadable.message = "cannot read " + path;
     LoadResult r;
-    r.diagnostics.push_back(
-        dsl::Diagnostic{{path, 0, 0}, dsl::Severity::kError, "unreadable-file", "cannot read " + path});
+    r.diagnostics.push_back(std::move(unreadable));
     return r;
   }
   return Loader(*text, path).Run(*text);

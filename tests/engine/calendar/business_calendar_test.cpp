@@ -65,6 +65,23 @@ TEST(BusinessCalendar, WorkingDaysSkipWeekendsHolidaysAndKeepLocalTimeAcrossDst)
   EXPECT_EQ(c.AddWorkingDays(At("2026-03-09T09:00:00Z"), 0), At("2026-03-09T09:00:00Z"));
 }
 
+TEST(BusinessCalendar, MovableHolidaysAndBothDaylightSavingChangesOverSeveralYears) {
+  auto c = BusinessCalendar::Create(CalendarSpec{}).value();
+  // 2025: Corpus Christi is Thursday 19 June (Easter 20 April + 60): Wednesday 10:00 + 1 -> Friday 10:00.
+  EXPECT_EQ(c.AddWorkingDays(At("2025-06-18T08:00:00Z"), 1), At("2025-06-20T08:00:00Z"));
+  // 2027: Easter and the spring change fall on the same Sunday (28 March); Easter Monday is off, so
+  // Friday 10:00 CET + 1 -> Tuesday 10:00 CEST.
+  EXPECT_EQ(c.AddWorkingDays(At("2027-03-26T09:00:00Z"), 1), At("2027-03-30T08:00:00Z"));
+  // 2028: the autumn change (29 October): Friday 10:00 CEST + 1 -> Monday 10:00 CET.
+  EXPECT_EQ(c.AddWorkingDays(At("2028-10-27T08:00:00Z"), 1), At("2028-10-30T09:00:00Z"));
+  EXPECT_EQ(c.DayOffReason(Date{2028, 6, 15}), "Boże Ciało");
+  // Going back: Tuesday after Easter 2026 - 1 -> Good Friday, 3 April (a working day in Poland); and back
+  // across the spring change keeps the local time.
+  EXPECT_EQ(c.SubtractWorkingDays(At("2026-04-07T08:00:00Z"), 1), At("2026-04-03T08:00:00Z"));
+  EXPECT_EQ(c.SubtractWorkingDays(At("2026-03-30T08:00:00Z"), 1), At("2026-03-27T09:00:00Z"));
+  EXPECT_EQ(c.StartOfDay(Date{2026, 4, 20}), At("2026-04-19T22:00:00Z"));
+}
+
 TEST(BusinessCalendar, WorkingTimeCountsOnlyWorkingHours) {
   auto c = BusinessCalendar::Create(CalendarSpec{}).value();
   // Friday 15:00 CET + 4 h: 1 h on Friday, 3 h on Monday from 8:00 -> Monday 11:00 CET.

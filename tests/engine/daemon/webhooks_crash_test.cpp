@@ -31,6 +31,16 @@ struct Serve {
 };
 
 Serve StartServe(const std::string& binary, const std::string& db) {
+  // Everything the child needs is built before fork: the receiver's threads may hold the allocator's
+  // lock at that moment, so the child must not allocate.
+  const std::vector<std::string> env = {"NURT_LISTEN_ADDRESS=127.0.0.1", "NURT_PORT=0", "NURT_DB=" + db,
+                                        "NURT_FSYNC=true", "NURT_LOG_LEVEL=error",
+                                        "NURT_DEFINITIONS=" + std::string(NURT_SOURCE_ROOT) + "/examples",
+                                        "NURT_DEFINITION_ORGS=acme"};
+  std::vector<char*> envp;
+  for (const auto& e : env) envp.push_back(const_cast<char*>(e.c_str()));
+  envp.push_back(nullptr);
+  char* args[] = {const_cast<char*>(binary.c_str()), const_cast<char*>("serve"), nullptr};
   int fds[2];
   if (pipe(fds) != 0) return {};
   Serve s;
@@ -38,13 +48,6 @@ Serve StartServe(const std::string& binary, const std::string& db) {
   if (s.pid == 0) {
     dup2(fds[1], STDOUT_FILENO);
     close(fds[0]);
-    const std::vector<std::string> env = {"NURT_PORT=0", "NURT_DB=" + db, "NURT_FSYNC=true",
-                                          "NURT_DEFINITIONS=" + std::string(NURT_SOURCE_ROOT) + "/examples",
-                                          "NURT_DEFINITION_ORGS=acme"};
-    std::vector<char*> envp;
-    for (const auto& e : env) envp.push_back(const_cast<char*>(e.c_str()));
-    envp.push_back(nullptr);
-    char* args[] = {const_cast<char*>(binary.c_str()), const_cast<char*>("serve"), nullptr};
     execve(args[0], args, envp.data());
     _exit(127);
   }

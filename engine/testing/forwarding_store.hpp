@@ -122,6 +122,40 @@ class ForwardingStore : public store::Store {
     return inner_->ListScheduleRuns(o, n, b, l);
   }
 
+  // Outbound webhooks.
+  Status CreateWebhook(const store::WebhookRecord& w, const store::AuditRecord& a) override {
+    return inner_->CreateWebhook(w, a);
+  }
+  Status UpdateWebhook(const store::WebhookRecord& w, const store::AuditRecord& a) override {
+    return inner_->UpdateWebhook(w, a);
+  }
+  Status DeleteWebhook(const std::string& o, const std::string& id, const store::AuditRecord& a) override {
+    return inner_->DeleteWebhook(o, id, a);
+  }
+  Result<store::WebhookRecord> GetWebhook(const std::string& o, const std::string& id) override {
+    return inner_->GetWebhook(o, id);
+  }
+  Result<std::vector<store::WebhookRecord>> ListWebhooks(const std::string& o) override {
+    return inner_->ListWebhooks(o);
+  }
+  Status CommitWebhookMatches(const store::WebhookMatchCommit& c) override { return inner_->CommitWebhookMatches(c); }
+  Status InsertWebhookDelivery(const store::WebhookDelivery& d) override { return inner_->InsertWebhookDelivery(d); }
+  Result<std::vector<store::WebhookDelivery>> ListDueWebhookDeliveries(TimePoint now, int l) override {
+    return inner_->ListDueWebhookDeliveries(now, l);
+  }
+  Result<std::optional<TimePoint>> NextWebhookDeliveryDue() override { return inner_->NextWebhookDeliveryDue(); }
+  Status RecordWebhookAttempt(const std::string& o, const std::string& id, const store::WebhookAttempt& a,
+                              const std::string& s, std::optional<TimePoint> next, int keep) override {
+    return inner_->RecordWebhookAttempt(o, id, a, s, next, keep);
+  }
+  Result<store::WebhookDelivery> GetWebhookDelivery(const std::string& o, const std::string& id) override {
+    return inner_->GetWebhookDelivery(o, id);
+  }
+  Result<std::vector<store::WebhookDelivery>> ListWebhookDeliveries(const std::string& o, const std::string& w,
+                                                                    int l) override {
+    return inner_->ListWebhookDeliveries(o, w, l);
+  }
+
  protected:
   store::Store* inner_;
 };

@@ -16,6 +16,7 @@
 #include "cli/keys_command.hpp"
 #include "cli/scenario_command.hpp"
 #include "cli/schedules_command.hpp"
+#include "cli/webhooks_command.hpp"
 #include "cli/serve_command.hpp"
 #include "nurt/core/json.hpp"
 #include "nurt/dsl/graph.hpp"
@@ -89,7 +90,8 @@ Global options (before or after the command):
 
 // Assembled on first use, so the other files' usage texts are certainly initialised.
 const std::string& UsageText() {
-  static const std::string text = std::string(kUsageHead) + TasksUsage() + SchedulesUsage() + ScenarioUsage() + "\n" +
+  static const std::string text = std::string(kUsageHead) + TasksUsage() + SchedulesUsage() + ScenarioUsage() +
+                                  WebhooksUsage() + "\n" +
                                   internal::AdminUsage() +
                                   "\nAPI keys:\n" + kKeysUsage + kUsageTail;
   return text;
@@ -111,8 +113,8 @@ const std::set<std::string> kValueOptions = {"--db",   "--org",     "--path",  "
                                              "--until", "--name", "--scope", "--role", "--tier",
                                              "--expires", "--reason", "--secret-file", "--where",
                                              "--patch", "--user", "--instance", "--decision", "--check",
-                                             "--config"};
-const std::set<std::string> kFlagOptions = {"--json", "--help", "-h"};
+                                             "--config", "--url", "--events", "--retry"};
+const std::set<std::string> kFlagOptions = {"--json", "--help", "-h", "--allow-http-loopback"};
 
 std::optional<std::string> ParseArgs(const std::vector<std::string>& raw, Args* args) {
   for (std::size_t i = 0; i < raw.size(); ++i) {
@@ -208,6 +210,7 @@ class Cli {
     if (internal::IsAdminCommand(c)) return AdminCommand();
     if (c == "tasks") return WithEngine([this] { return Tasks(); });
     if (c == "schedules") return WithEngine([this] { return Schedules(); });
+    if (c == "webhooks") return WithEngine([this] { return Webhooks(); });
     if (c == "test") return RunTestCommand(args_.positional, json_, out_, err_);
     if (c == "simulate") return RunSimulateCommand(args_.positional, out_, err_);
     err_ << "nurt: unknown command '" << c << "'\n\n" << UsageText();
@@ -252,6 +255,13 @@ class Cli {
                        [this](const Status& st) { return Fail(st); },
                        [this](const std::string& what) { return Usage(what); }};
     return RunSchedulesCommand(c, out_);
+  }
+
+  int Webhooks() {
+    WebhooksInvocation inv{store_.get(), org_, actor_,
+                           Opt("--secret-file", secret_file_env_.empty() ? db_ + ".secret" : secret_file_env_),
+                           json_, args_.positional, args_.options, args_.flags};
+    return RunWebhooksCommand(inv, out_, err_);
   }
 
   Result<Json> DataOption() {

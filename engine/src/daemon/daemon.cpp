@@ -12,6 +12,7 @@
 #include "daemon/notification_loop.hpp"
 #include "daemon/rules_loop.hpp"
 #include "daemon/schedule_loop.hpp"
+#include "daemon/webhook_loop.hpp"
 #include "nurt/api/api.hpp"
 #include "nurt/auth/master_secret.hpp"
 #include "nurt/auth/rate_limiter.hpp"
@@ -179,6 +180,9 @@ class DaemonImpl final : public Daemon {
                                                              notifications_->Wake();
                                                              rules_loop_->Wake();
                                                            }}));
+    NURT_ASSIGN_OR_RETURN(webhooks_, WebhookLoop::Start({.store = store_.get(), .clock = clock_, .random = random_,
+                                                         .ids = ids_.get(), .master_secret = secret,
+                                                         .logger = logger_.get()}));
     api::ApiOptions ao;
     ao.engine = engine_.get();
     ao.store = store_.get();
@@ -192,8 +196,10 @@ class DaemonImpl final : public Daemon {
       delivery_->Wake();
       notifications_->Wake();
       rules_loop_->Wake();
+      webhooks_->Wake();
     };
     ao.schedules = schedules_->scheduler();
+    ao.webhooks = webhooks_->service();
     api_ = std::make_unique<api::Api>(std::move(ao));
 
     NURT_ASSIGN_OR_RETURN(
@@ -219,6 +225,7 @@ class DaemonImpl final : public Daemon {
       rules_loop_->Stop();  // before delivery: what the rules fire on the way out is delivered
       delivery_->Stop();
       notifications_->Stop();
+      webhooks_->Stop();
       logger_->Log(server::LogLevel::kInfo, "shut down cleanly");
       std::lock_guard<std::mutex> lock(mu_);
       done_ = true;
@@ -331,6 +338,7 @@ class DaemonImpl final : public Daemon {
   std::unique_ptr<rules::RulesEngine> rules_;
   std::unique_ptr<RulesLoop> rules_loop_;
   std::unique_ptr<ScheduleLoop> schedules_;
+  std::unique_ptr<WebhookLoop> webhooks_;
   std::unique_ptr<api::Api> api_;
   std::unique_ptr<server::HttpServer> server_;
   std::once_flag shutdown_once_;

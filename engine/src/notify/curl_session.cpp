@@ -91,10 +91,10 @@ Status TransportError(const std::string& what, CURLcode code, const std::string&
   }
 }
 
-Result<HttpAnswer> PostJson(const std::string& what, const std::string& url,
-                            const std::vector<std::pair<std::string, std::string>>& headers,
-                            const std::string& body, std::chrono::milliseconds timeout,
-                            const TlsSettings& tls) {
+Result<HttpAnswer> PostJsonAnswer(const std::string& what, const std::string& url,
+                                  const std::vector<std::pair<std::string, std::string>>& headers,
+                                  const std::string& body, std::chrono::milliseconds timeout,
+                                  const TlsSettings& tls) {
   CurlSession s;
   if (!s.ok()) return Status::Unavailable(what + ": cannot create a libcurl handle (out of memory?)");
   CURL* c = s.handle();
@@ -121,7 +121,12 @@ Result<HttpAnswer> PostJson(const std::string& what, const std::string& url,
   long status = 0;
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
   answer.status = static_cast<int>(status);
-  if (status >= 200 && status < 300) return answer;
+  return answer;
+}
+
+Status AnswerStatus(const std::string& what, const HttpAnswer& answer) {
+  const long status = answer.status;
+  if (status >= 200 && status < 300) return Status::Ok();
   const std::string reply = "HTTP " + std::to_string(status) +
                             (answer.body.empty() ? "" : ": " + Shorten(answer.body));
   if (status >= 500 || status == 408 || status == 429) {
@@ -134,6 +139,15 @@ Result<HttpAnswer> PostJson(const std::string& what, const std::string& url,
   }
   return Status::FailedPrecondition(what + ": the receiver refused it with " + reply +
                                     "; sending it again will not help");
+}
+
+Result<HttpAnswer> PostJson(const std::string& what, const std::string& url,
+                            const std::vector<std::pair<std::string, std::string>>& headers,
+                            const std::string& body, std::chrono::milliseconds timeout,
+                            const TlsSettings& tls) {
+  NURT_ASSIGN_OR_RETURN(HttpAnswer answer, PostJsonAnswer(what, url, headers, body, timeout, tls));
+  NURT_RETURN_IF_ERROR(AnswerStatus(what, answer));
+  return answer;
 }
 
 }  // namespace nurt::notify::internal

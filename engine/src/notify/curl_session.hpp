@@ -46,8 +46,17 @@ struct HttpAnswer {
 };
 
 // POSTs `body` (application/json) to `url` with `headers`; http/https only, redirects not followed.
-// Returns the answer for a 2xx; otherwise the sender.hpp error for the status or transport failure.
-// `what` names the channel in messages ("slack channel 'ops-slack'").
+// Returns whatever the receiver answered (any status); a transport failure is the sender.hpp error.
+// `what` names the target in messages ("slack channel 'ops-slack'").
+Result<HttpAnswer> PostJsonAnswer(const std::string& what, const std::string& url,
+                                  const std::vector<std::pair<std::string, std::string>>& headers,
+                                  const std::string& body, std::chrono::milliseconds timeout,
+                                  const TlsSettings& tls);
+
+// OK for a 2xx answer; otherwise the sender.hpp error for its status (retryable or permanent).
+Status AnswerStatus(const std::string& what, const HttpAnswer& answer);
+
+// PostJsonAnswer, then AnswerStatus: the answer for a 2xx, otherwise the error.
 Result<HttpAnswer> PostJson(const std::string& what, const std::string& url,
                             const std::vector<std::pair<std::string, std::string>>& headers,
                             const std::string& body, std::chrono::milliseconds timeout,

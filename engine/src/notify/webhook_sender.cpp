@@ -35,14 +35,9 @@ class WebhookSender final : public Sender {
                                        " (secret_env) is not set in the daemon's environment; set it to "
                                        "the signing secret (whsec_...) and restart");
       }
-      const std::string id = WebhookId(n.org, n.idempotency_key);
-      const std::string timestamp =
-          std::to_string(std::chrono::duration_cast<std::chrono::seconds>(n.now.time_since_epoch()).count());
-      auto signature = StandardWebhookSignature(*secret, id, timestamp, body);
-      if (!signature.ok()) return signature.status().WithContext(what + " (" + channel.secret_env + ")");
-      headers.emplace_back("webhook-id", id);
-      headers.emplace_back("webhook-timestamp", timestamp);
-      headers.emplace_back("webhook-signature", *signature);
+      auto signing = StandardWebhookHeaders(*secret, WebhookId(n.org, n.idempotency_key), n.now, body);
+      if (!signing.ok()) return signing.status().WithContext(what + " (" + channel.secret_env + ")");
+      for (auto& h : *signing) headers.push_back(std::move(h));
     }
     for (const auto& h : channel.headers) headers.push_back(h);
     NURT_ASSIGN_OR_RETURN(internal::HttpAnswer answer,
@@ -88,6 +83,41 @@ Result<std::string> StandardWebhookSignature(std::string_view secret, std::strin
   content.reserve(id.size() + timestamp.size() + body.size() + 2);
   content.append(id).append(".").append(timestamp).append(".").append(body);
   return "v1," + internal::Base64Encode(internal::HmacSha256(*key, content));
+}
+
+Result<std::vector<std::pair<std::string, std::string>>> StandardWebhookHeaders(std::string_view secret,
+                                                                                const std::string& id,
+                                                                                TimePoint timestamp,
+                                                                                std::string_view body) {
+  const std::string seconds =
+      std::to_string(std::chrono::duration_cast<std::chrono::seconds>(timestamp.time_since_epoch()).count());
+  NURT_ASSIGN_OR_RETURN(std::string signature, StandardWebhookSignature(secret, id, seconds, body));
+  return std::vector<std::pair<std::string, std::string>>{
+      {"webhook-id", id}, {"webhook-timestamp", seconds}, {"webhook-signature", signature}};
+}
+
+PostOutcome PostSignedWebhook(const SignedPost& post) {
+  PostOutcome out;
+  out.status = internal::CheckHttpUrl(post.url, post.allow_http_loopback, post.what);
+  if (!out.status.ok()) return out;
+  auto signing = StandardWebhookHeaders(post.secret, post.id, post.timestamp, post.body);
+  if (!signing.ok()) {
+    out.status = signing.status().WithContext(post.what);
+    return out;
+  }
+  std::vector<std::pair<std::string, std::string>> headers = std::move(signing).value();
+  headers.emplace_back("Idempotency-Key", post.id);
+  for (const auto& h : post.headers) headers.push_back(h);
+  auto answer = internal::PostJsonAnswer(post.what, post.url, headers, post.body, post.timeout,
+                                         internal::TlsSettings{post.ca_file, post.verify_tls});
+  if (!answer.ok()) {
+    out.status = answer.status();
+    return out;
+  }
+  out.http_status = answer->status;
+  out.response = answer->body;
+  out.status = internal::AnswerStatus(post.what, *answer);
+  return out;
 }
 
 }  // namespace nurt::notify

@@ -305,6 +305,50 @@ CREATE TABLE schedule_runs (
 ) STRICT;
 )sql";
 
+// Migration 9: outbound webhooks (docs/store.md "Migration 9", docs/webhooks.md). A subscription's
+// signing secret is kept sealed (AES-256-GCM under a key derived from the master secret), never in
+// clear. A delivery is unique per (webhook, event), so matching an event twice writes one row; `id` is
+// the webhook-id the receiver sees on every attempt. `seq` orders a webhook's deliveries (newest
+// last) for the list and the pruning that keeps the last 100.
+constexpr const char* kMigration9 = R"sql(
+CREATE TABLE webhooks (
+  org_id              TEXT    NOT NULL,
+  id                  TEXT    NOT NULL,
+  url                 TEXT    NOT NULL,
+  description         TEXT    NOT NULL,
+  events              TEXT    NOT NULL,
+  headers             TEXT    NOT NULL,
+  retry_policy        TEXT    NOT NULL CHECK (retry_policy IN ('exponential', 'immediate', 'none')),
+  status              TEXT    NOT NULL CHECK (status IN ('active', 'paused')),
+  allow_http_loopback INTEGER NOT NULL CHECK (allow_http_loopback IN (0, 1)),
+  secret_sealed       TEXT    NOT NULL,
+  created_at          INTEGER NOT NULL,
+  created_by          TEXT    NOT NULL,
+  updated_at          INTEGER NOT NULL,
+  PRIMARY KEY (org_id, id)
+) STRICT;
+
+CREATE TABLE webhook_deliveries (
+  seq             INTEGER PRIMARY KEY,
+  org_id          TEXT    NOT NULL,
+  id              TEXT    NOT NULL UNIQUE,
+  webhook_id      TEXT    NOT NULL,
+  event_id        TEXT    NOT NULL,
+  event_type      TEXT    NOT NULL,
+  body            TEXT    NOT NULL,
+  test            INTEGER NOT NULL CHECK (test IN (0, 1)),
+  status          TEXT    NOT NULL CHECK (status IN ('pending', 'succeeded', 'failed')),
+  attempts        INTEGER NOT NULL,
+  next_attempt_at INTEGER,
+  created_at      INTEGER NOT NULL,
+  finished_at     INTEGER,
+  attempt_log     TEXT    NOT NULL,
+  UNIQUE (org_id, webhook_id, event_id)
+) STRICT;
+CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHERE status = 'pending';
+CREATE INDEX webhook_deliveries_by_webhook ON webhook_deliveries (org_id, webhook_id, seq);
+)sql";
+
 Result<std::int64_t> ScalarInt(Connection* conn, const char* sql, std::string_view what) {
   NURT_ASSIGN_OR_RETURN(Query q, conn->Prepare(sql));
   NURT_ASSIGN_OR_RETURN(bool row, q.Next(what));
@@ -324,6 +368,7 @@ const std::vector<Migration>& Migrations() {
       {5, "durable timers", kMigration5},
       {6, "rules engine: rule_cursors and rule_firings", kMigration6},
       {7, "schedules: schedule_state and schedule_runs", kMigration7},
+      {9, "outbound webhooks: webhooks and webhook_deliveries", kMigration9},
   };
   return kMigrations;
 }

@@ -96,6 +96,23 @@ class SqliteStore final : public Store {
   Result<std::vector<ScheduleRun>> ListScheduleRuns(const std::string& org_id, const std::string& name,
                                                     std::optional<TimePoint> before, int limit) override;
 
+  // Outbound webhooks (sqlite_webhooks.cpp).
+  Status CreateWebhook(const WebhookRecord& webhook, const AuditRecord& audit) override;
+  Status UpdateWebhook(const WebhookRecord& webhook, const AuditRecord& audit) override;
+  Status DeleteWebhook(const std::string& org_id, const std::string& id, const AuditRecord& audit) override;
+  Result<WebhookRecord> GetWebhook(const std::string& org_id, const std::string& id) override;
+  Result<std::vector<WebhookRecord>> ListWebhooks(const std::string& org_id) override;
+  Status CommitWebhookMatches(const WebhookMatchCommit& commit) override;
+  Status InsertWebhookDelivery(const WebhookDelivery& delivery) override;
+  Result<std::vector<WebhookDelivery>> ListDueWebhookDeliveries(TimePoint now, int limit) override;
+  Result<std::optional<TimePoint>> NextWebhookDeliveryDue() override;
+  Status RecordWebhookAttempt(const std::string& org_id, const std::string& delivery_id,
+                              const WebhookAttempt& attempt, const std::string& status,
+                              std::optional<TimePoint> next_attempt_at, int keep) override;
+  Result<WebhookDelivery> GetWebhookDelivery(const std::string& org_id, const std::string& id) override;
+  Result<std::vector<WebhookDelivery>> ListWebhookDeliveries(const std::string& org_id,
+                                                             const std::string& webhook_id, int limit) override;
+
   // Test hook: statements prepared so far on the writer connection. Constant once every kind of
   // write has run once (statements are cached per connection, never re-prepared on the hot path).
   std::int64_t WriterStatementsPrepared();

@@ -229,6 +229,10 @@ TEST_F(OpenApiExamples, EveryRequestExampleIsAcceptedAndAnswersMatchTheSchemas) 
           if (op_id == "activateKey") {
             ASSERT_EQ(Call("POST", path.substr(0, path.rfind('/')) + "/suspend", admin_).status, 200);
           }
+        } else if (path.find("/v1/webhooks/{id}") == 0) {
+          fill("id", Call("POST", "/v1/webhooks", admin_,
+                          Json{{"url", "https://hooks.example.com/" + op_id}, {"events", {"order.*"}}})
+                         .body["webhook"]["id"]);
         }
         ASSERT_EQ(path.find('{'), std::string::npos) << "no set-up for " << op_id;
         ApiResponse r = Call(Upper(m), path, token, example["value"]);

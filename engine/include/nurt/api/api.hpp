@@ -28,6 +28,7 @@
 #include "nurt/server/logger.hpp"
 #include "nurt/server/metrics.hpp"
 #include "nurt/store/store.hpp"
+#include "nurt/webhooks/webhook_service.hpp"
 
 namespace nurt::api {
 
@@ -46,6 +47,8 @@ struct ApiOptions {
   // The daemon's schedules (GET /v1/schedules); null = no schedules are loaded (the routes answer an
   // empty list and 404).
   schedule::Scheduler* schedules = nullptr;
+  // Outbound webhook subscriptions (/v1/webhooks); null = the routes answer 503.
+  webhooks::WebhookService* webhooks = nullptr;
 };
 
 class Api {

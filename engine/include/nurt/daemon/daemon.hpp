@@ -8,7 +8,8 @@
 //                                             ├──▶ notification loop (nurt.notify outbox items, channels
 //                                             │    from the kind: Channels files in the same folders)
 //                                             ├──▶ rules loop (kind: Rules, from the committed event log)
-//                                             └──▶ schedule loop (kind: Schedule, docs/schedules.md)
+//                                             ├──▶ schedule loop (kind: Schedule, docs/schedules.md)
+//                                             └──▶ webhook loop (subscriptions, docs/webhooks.md)
 //
 // Start returns only when the server listens and is ready. Shutdown is graceful: readiness goes to 503,
 // no new connections, in-flight requests finish and get their answers, the delivery loop drains, the

@@ -18,6 +18,7 @@
 #include "nurt/store/records.hpp"
 #include "nurt/store/rule_records.hpp"
 #include "nurt/store/schedule_records.hpp"
+#include "nurt/store/webhook_records.hpp"
 
 namespace nurt::store {
 
@@ -210,6 +211,42 @@ class Store {
   // newest); limit 1..1000.
   virtual Result<std::vector<ScheduleRun>> ListScheduleRuns(const std::string& org_id, const std::string& name,
                                                             std::optional<TimePoint> before, int limit) = 0;
+
+  // --- Outbound webhooks (docs/webhooks.md; docs/store.md "Migration 9") ---------------------------
+  // Each change to a subscription is written with its audit record (nurt/store/key_store.hpp) in ONE
+  // transaction. Errors: InvalidArgument (empty org/id, unknown status or retry policy), AlreadyExists
+  // (CreateWebhook: the id is taken), NotFound (absent or of another org), Unavailable.
+  virtual Status CreateWebhook(const WebhookRecord& webhook, const AuditRecord& audit) = 0;
+  // Replaces every field but org, id, created_at and created_by.
+  virtual Status UpdateWebhook(const WebhookRecord& webhook, const AuditRecord& audit) = 0;
+  // Deletes the subscription and its deliveries (pending ones are never sent).
+  virtual Status DeleteWebhook(const std::string& org_id, const std::string& id, const AuditRecord& audit) = 0;
+  virtual Result<WebhookRecord> GetWebhook(const std::string& org_id, const std::string& id) = 0;
+  // The org's subscriptions by id (org "" = every org's, for the delivery engine).
+  virtual Result<std::vector<WebhookRecord>> ListWebhooks(const std::string& org_id) = 0;
+  // Moves the cursor (the rule_cursors row named commit.evaluator) and inserts the deliveries in ONE
+  // transaction; a delivery whose (org, webhook, event) exists is skipped. Conflict when the cursor
+  // is no longer at expected_position (nothing was written).
+  virtual Status CommitWebhookMatches(const WebhookMatchCommit& commit) = 0;
+  // Inserts one delivery (a test delivery). AlreadyExists when its id is taken.
+  virtual Status InsertWebhookDelivery(const WebhookDelivery& delivery) = 0;
+  // Pending deliveries of active subscriptions with next_attempt_at <= now, across orgs, most
+  // overdue first, at most `limit` (1..1000).
+  virtual Result<std::vector<WebhookDelivery>> ListDueWebhookDeliveries(TimePoint now, int limit) = 0;
+  // The earliest next_attempt_at of a pending delivery of an active subscription (nullopt: none).
+  virtual Result<std::optional<TimePoint>> NextWebhookDeliveryDue() = 0;
+  // Records one try of a pending delivery: appends `attempt`, sets status (pending | succeeded |
+  // failed) and next_attempt_at (pending only). A delivery that finished makes the store drop that
+  // subscription's finished deliveries beyond the newest `keep`. FailedPrecondition when the delivery
+  // is no longer pending (another process finished it), NotFound when it is gone.
+  virtual Status RecordWebhookAttempt(const std::string& org_id, const std::string& delivery_id,
+                                      const WebhookAttempt& attempt, const std::string& status,
+                                      std::optional<TimePoint> next_attempt_at, int keep) = 0;
+  virtual Result<WebhookDelivery> GetWebhookDelivery(const std::string& org_id, const std::string& id) = 0;
+  // A subscription's deliveries, newest first, at most `limit` (1..1000).
+  virtual Result<std::vector<WebhookDelivery>> ListWebhookDeliveries(const std::string& org_id,
+                                                                     const std::string& webhook_id,
+                                                                     int limit) = 0;
 };
 
 struct SqliteOptions {

@@ -53,6 +53,7 @@ void AddExportRoutes(RouteTable& table, const ApiOptions& deps);
 void AddTaskRoutes(RouteTable& table, const ApiOptions& deps);
 void AddKeyRoutes(RouteTable& table, const ApiOptions& deps);
 void AddScheduleRoutes(RouteTable& table, const ApiOptions& deps);
+void AddEffectRoutes(RouteTable& table, const ApiOptions& deps);
 
 // Shared helpers for route files.
 

@@ -16,6 +16,7 @@
 #include "cli/keys_command.hpp"
 #include "cli/scenario_command.hpp"
 #include "cli/schedules_command.hpp"
+#include "cli/effects_command.hpp"
 #include "cli/serve_command.hpp"
 #include "nurt/core/json.hpp"
 #include "nurt/dsl/graph.hpp"
@@ -89,7 +90,7 @@ Global options (before or after the command):
 
 // Assembled on first use, so the other files' usage texts are certainly initialised.
 const std::string& UsageText() {
-  static const std::string text = std::string(kUsageHead) + TasksUsage() + SchedulesUsage() + ScenarioUsage() + "\n" +
+  static const std::string text = std::string(kUsageHead) + TasksUsage() + SchedulesUsage() + EffectsUsage() + ScenarioUsage() + "\n" +
                                   internal::AdminUsage() +
                                   "\nAPI keys:\n" + kKeysUsage + kUsageTail;
   return text;
@@ -111,7 +112,7 @@ const std::set<std::string> kValueOptions = {"--db",   "--org",     "--path",  "
                                              "--until", "--name", "--scope", "--role", "--tier",
                                              "--expires", "--reason", "--secret-file", "--where",
                                              "--patch", "--user", "--instance", "--decision", "--check",
-                                             "--config"};
+                                             "--config", "--adapter"};
 const std::set<std::string> kFlagOptions = {"--json", "--help", "-h"};
 
 std::optional<std::string> ParseArgs(const std::vector<std::string>& raw, Args* args) {
@@ -208,6 +209,7 @@ class Cli {
     if (internal::IsAdminCommand(c)) return AdminCommand();
     if (c == "tasks") return WithEngine([this] { return Tasks(); });
     if (c == "schedules") return WithEngine([this] { return Schedules(); });
+    if (c == "effects") return WithEngine([this] { return Effects(); });
     if (c == "test") return RunTestCommand(args_.positional, json_, out_, err_);
     if (c == "simulate") return RunSimulateCommand(args_.positional, out_, err_);
     err_ << "nurt: unknown command '" << c << "'\n\n" << UsageText();
@@ -252,6 +254,13 @@ class Cli {
                        [this](const Status& st) { return Fail(st); },
                        [this](const std::string& what) { return Usage(what); }};
     return RunSchedulesCommand(c, out_);
+  }
+
+  int Effects() {
+    EffectsCommand c{store_.get(), org_, actor_, json_, args_.positional, args_.options,
+                     [this](const Status& st) { return Fail(st); },
+                     [this](const std::string& what) { return Usage(what); }};
+    return RunEffectsCommand(c, out_);
   }
 
   Result<Json> DataOption() {

@@ -14,6 +14,7 @@
 #include <cctype>
 #include <chrono>
 #include <deque>
+#include <functional>
 #include <mutex>
 #include <set>
 #include <stdexcept>
@@ -65,6 +66,10 @@ class Receiver {
     thread_.join();
     for (auto& t : workers_) t.join();
   }
+
+  // Called (on the connection's thread) with the Idempotency-Key of each request answered 2xx, after the
+  // answer was sent. Set before the first request.
+  std::function<void(const std::string& key)> on_delivered;
 
   std::string Url(const std::string& path = "/orders") const {
     return "http://127.0.0.1:" + std::to_string(port_) + path;
@@ -148,9 +153,12 @@ class Receiver {
                               "\r\nConnection: close\r\n\r\n" + step.body;
     send(c, reply.data(), reply.size(), MSG_NOSIGNAL);
     if (step.status >= 200 && step.status < 300) {
-      std::lock_guard<std::mutex> lock(mu_);
-      ++successes_;
-      delivered_.insert(r.idempotency_key);
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        ++successes_;
+        delivered_.insert(r.idempotency_key);
+      }
+      if (on_delivered) on_delivered(r.idempotency_key);
     }
     close(c);
   }

@@ -46,6 +46,9 @@ struct ApiOptions {
   // The daemon's schedules (GET /v1/schedules); null = no schedules are loaded (the routes answer an
   // empty list and 404).
   schedule::Scheduler* schedules = nullptr;
+  // The effect dispatcher's circuit breakers, each {"adapter", "endpoint", "state", …} (the integrations
+  // dashboard); null = none running.
+  std::function<Json()> effect_breakers;
 };
 
 class Api {

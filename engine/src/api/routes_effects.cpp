@@ -16,6 +16,9 @@ namespace {
 
 constexpr std::chrono::hours kDefaultLogWindow{24 * 7};
 
+// Ranges are [since, until); "until now" includes what happened at this very millisecond.
+TimePoint UpToNow(const ApiOptions& deps) { return deps.clock->Now() + std::chrono::milliseconds(1); }
+
 std::optional<TimePoint> TimeParam(const server::HttpRequest& request, const char* name) {
   const std::string text = request.QueryParam(name);
   if (text.empty()) return std::nullopt;
@@ -126,7 +129,7 @@ void AddEffectRoutes(RouteTable& table, const ApiOptions& deps) {
   });
 
   table.Add("GET", "/v1/integrations/stats", scope, [&deps](Call& call) {
-    const TimePoint until = TimeParam(call.request, "until").value_or(deps.clock->Now());
+    const TimePoint until = TimeParam(call.request, "until").value_or(UpToNow(deps));
     const TimePoint since = TimeParam(call.request, "since").value_or(until - kDefaultLogWindow);
     Json items = Json::array();
     for (const auto& s : ValueOrThrow(deps.store->ComputeIntegrationStats(call.org(), since, until))) {
@@ -137,7 +140,7 @@ void AddEffectRoutes(RouteTable& table, const ApiOptions& deps) {
   });
 
   table.Add("GET", "/v1/integrations/dashboard", scope, [&deps](Call& call) {
-    const TimePoint now = deps.clock->Now();
+    const TimePoint now = UpToNow(deps);
     const TimePoint day_ago = now - std::chrono::hours(24);
     // Breakers (in the daemon's dispatcher) by adapter.
     std::map<std::string, Json> breakers;

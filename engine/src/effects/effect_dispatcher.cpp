@@ -119,6 +119,17 @@ struct EffectDispatcher::Impl {
       std::lock_guard<std::mutex> lock(*report_mu);
       ++(report->*field);
     };
+    // Records the attempt (and its log line); counts it as `field`/`counter`, or as unsettled when the
+    // store refused (the effect stays due and is tried again next pass).
+    auto settle = [&](const store::EffectAttempt& a, const std::optional<store::IntegrationRecord>& log,
+                      int EffectReport::*field, std::int64_t AdapterCounts::*counter) {
+      if (o.store->RecordEffectAttempt(a, log).ok()) {
+        bump(field);
+        Count(e.item.kind, counter);
+      } else {
+        bump(&EffectReport::unsettled);
+      }
+    };
     const int attempt = e.attempts + 1;
     dsl::RetryPolicy policy = o.default_policy;
     const Json& retry = e.item.payload.contains("retry") ? e.item.payload["retry"] : Json();
@@ -155,12 +166,7 @@ struct EffectDispatcher::Impl {
           // Fail fast: the endpoint is down; wait for the breaker, keep the try.
           store::EffectAttempt wait{e.item.org_id, e.item.id, "retry", e.attempts, breaker->RetryAt(),
                                     "circuit open for " + adapter->Endpoint(call), Json(), now};
-          if (o.store->RecordEffectAttempt(wait, std::nullopt).ok()) {
-            bump(&EffectReport::deferred);
-            Count(e.item.kind, &AdapterCounts::deferred);
-          } else {
-            bump(&EffectReport::unsettled);
-          }
+          settle(wait, std::nullopt, &EffectReport::deferred, &AdapterCounts::deferred);
           return;
         }
         r = adapter->Execute(call);
@@ -176,23 +182,13 @@ struct EffectDispatcher::Impl {
       }
       store::EffectAttempt done{e.item.org_id, e.item.id, "done", attempt, {}, "",
                                 Json{{"output", r.output}, {"answer", note}, {"attempts", attempt}}, after};
-      if (o.store->RecordEffectAttempt(done, LogLine(e, r, "success", attempt, after)).ok()) {
-        bump(&EffectReport::done);
-        Count(e.item.kind, &AdapterCounts::done);
-      } else {
-        bump(&EffectReport::unsettled);
-      }
+      settle(done, LogLine(e, r, "success", attempt, after), &EffectReport::done, &AdapterCounts::done);
       return;
     }
     if (r.retryable && attempt < policy.tries) {
       store::EffectAttempt again{e.item.org_id, e.item.id, "retry", attempt, after + Delay(policy, attempt),
                                  r.code + ": " + r.message, Json(), after};
-      if (o.store->RecordEffectAttempt(again, LogLine(e, r, "retry", attempt, after)).ok()) {
-        bump(&EffectReport::retrying);
-        Count(e.item.kind, &AdapterCounts::retried);
-      } else {
-        bump(&EffectReport::unsettled);
-      }
+      settle(again, LogLine(e, r, "retry", attempt, after), &EffectReport::retrying, &AdapterCounts::retried);
       return;
     }
     Json error{{"code", r.code}, {"message", r.message}, {"retryable", r.retryable}, {"attempts", attempt}};
@@ -207,12 +203,7 @@ struct EffectDispatcher::Impl {
     }
     store::EffectAttempt dead{e.item.org_id, e.item.id, "dead", attempt, {}, r.code + ": " + r.message,
                               Json{{"error", error}, {"reason", reason}, {"answer", note}}, after};
-    if (o.store->RecordEffectAttempt(dead, LogLine(e, r, "failure", attempt, after)).ok()) {
-      bump(&EffectReport::dead);
-      Count(e.item.kind, &AdapterCounts::dead);
-    } else {
-      bump(&EffectReport::unsettled);
-    }
+    settle(dead, LogLine(e, r, "failure", attempt, after), &EffectReport::dead, &AdapterCounts::dead);
     return;
   }
 

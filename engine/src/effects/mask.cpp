@@ -49,7 +49,7 @@ std::string MaskSecrets(const std::string& body) {
     // Not JSON (a form, a text answer, a cut body): mask pairs in the text.
   }
   static const std::regex kPair(
-      R"re((["']?)([A-Za-z0-9_-]*(?:password|passwd|secret|token|api[_-]?key|authorization|credential)[A-Za-z0-9_-]*)\1(\s*[:=]\s*)("[^"]*"|[^&\s,;}"]+))re",
+      R"re((["']?)([A-Za-z0-9_-]*(?:password|passwd|secret|token|api[_-]?key|authorization|credential)[A-Za-z0-9_-]*)\1(\s*[:=]\s*)("[^"]*"|(?:Bearer|Basic|Token)\s+[^&\s,;}"]+|[^&\s,;}"]+))re",
       std::regex::icase);
   return std::regex_replace(body, kPair, "$1$2$1$3\"***\"");
 }

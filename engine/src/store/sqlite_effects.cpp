@@ -128,6 +128,17 @@ Result<EffectRecord> ReadEffect(const Query& q) {
   return r;
 }
 
+Result<std::vector<EffectRecord>> ReadEffects(Query& q, const std::string& what) {
+  std::vector<EffectRecord> out;
+  for (;;) {
+    NURT_ASSIGN_OR_RETURN(bool row, q.Next(what));
+    if (!row) break;
+    NURT_ASSIGN_OR_RETURN(EffectRecord r, ReadEffect(q));
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
 IntegrationRecord ReadIntegration(const Query& q) {
   IntegrationRecord r;
   r.position = q.Int64(0);
@@ -205,14 +216,7 @@ Result<std::vector<EffectRecord>> SqliteStore::ListDueEffects(TimePoint now, int
   NURT_ASSIGN_OR_RETURN(ReaderLease lease, AcquireReader());
   NURT_ASSIGN_OR_RETURN(Query q, lease.get()->Prepare(kListDueEffects));
   q.Bind(1, ToUnixMillis(now)).Bind(2, static_cast<std::int64_t>(limit));
-  std::vector<EffectRecord> out;
-  for (;;) {
-    NURT_ASSIGN_OR_RETURN(bool row, q.Next("listing due effects"));
-    if (!row) break;
-    NURT_ASSIGN_OR_RETURN(EffectRecord r, ReadEffect(q));
-    out.push_back(std::move(r));
-  }
-  return out;
+  return ReadEffects(q, "listing due effects");
 }
 
 Status SqliteStore::RecordEffectAttempt(const EffectAttempt& a, const std::optional<IntegrationRecord>& log) {
@@ -266,14 +270,7 @@ Result<std::vector<EffectRecord>> SqliteStore::ListEffects(const std::string& or
   NURT_ASSIGN_OR_RETURN(Query q, lease.get()->Prepare(kListEffects));
   q.Bind(1, org_id).Bind(2, status).Bind(3, f.adapter).Bind(4, f.instance_id).Bind(5, f.after_id);
   q.Bind(6, static_cast<std::int64_t>(f.limit));
-  std::vector<EffectRecord> out;
-  for (;;) {
-    NURT_ASSIGN_OR_RETURN(bool row, q.Next("listing the effects of org " + Quote(org_id)));
-    if (!row) break;
-    NURT_ASSIGN_OR_RETURN(EffectRecord r, ReadEffect(q));
-    out.push_back(std::move(r));
-  }
-  return out;
+  return ReadEffects(q, "listing the effects of org " + Quote(org_id));
 }
 
 Result<EffectCounts> SqliteStore::CountEffects(const std::string& org_id) {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "nurt/store/key_store.hpp"
+#include "store/sqlite_json.hpp"
 #include "store/sqlite_store.hpp"
 
 namespace nurt::store {
@@ -83,29 +84,12 @@ constexpr const char* kIntegrationDurations =
 constexpr const char* kExpireIntegration =
     "DELETE FROM integration_log WHERE org_id = ?1 AND occurred_at < ?2";
 
-std::string Quote(const std::string& s) { return "'" + s + "'"; }
+using sqlite::Dump;
+using sqlite::Load;
+using sqlite::Quote;
 
 std::string EffectName(const std::string& org_id, const std::string& id) {
   return "effect " + Quote(id) + " of org " + Quote(org_id);
-}
-
-Result<std::string> Dump(const Json& value, std::string_view what) {
-  try {
-    return value.dump();
-  } catch (const Json::exception& e) {
-    return Status::InvalidArgument(std::string(what) + " cannot be stored as JSON: " + e.what() +
-                                   "; strings must be valid UTF-8");
-  }
-}
-
-Result<Json> Load(const std::string& text, std::string_view what) {
-  try {
-    return Json::parse(text);
-  } catch (const Json::exception& e) {
-    return Status::DataLoss(std::string(what) + " holds invalid JSON (" + e.what() +
-                            "); the database was modified outside nurt or is damaged: restore the "
-                            "latest backup");
-  }
 }
 
 Result<EffectRecord> ReadEffect(const Query& q) {

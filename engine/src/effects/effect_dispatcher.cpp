@@ -84,6 +84,15 @@ struct EffectDispatcher::Impl {
       return Status::Ok();
     }
     if (st.IsUnavailable() || st.IsConflict()) return st;
+    if (st.IsFailedPrecondition()) {
+      // A suspended (or failed, awaiting an operator) instance takes no events now but may later: hold
+      // the answer back instead of losing it.
+      auto inst = o.store->GetInstance(e.item.org_id, e.item.instance_id);
+      if (inst.ok() && (inst->run_status == "suspended" || inst->run_status == "failed")) {
+        return Status::FailedPrecondition("instance '" + e.item.instance_id + "' is " + inst->run_status +
+                                          "; the answer " + r.event + " waits until it runs again");
+      }
+    }
     // The instance does not take it (moved on, ended, unknown): the effect is settled all the same.
     *note = Json{{"event", r.event}, {"rejected", st.ToString()}};
     return Status::Ok();
@@ -174,10 +183,21 @@ struct EffectDispatcher::Impl {
       }
     }
     const TimePoint after = o.clock->Now();
+    // The answer could not be delivered: store busy (tried again next pass) or the instance is
+    // suspended (tried again in a minute; the try is not used up, the receiver dedupes the repeat).
+    auto hold = [&](const Status& st) {
+      if (!st.IsFailedPrecondition()) {
+        bump(&EffectReport::unsettled);
+        return;
+      }
+      store::EffectAttempt wait{e.item.org_id, e.item.id, "retry", e.attempts, after + o.answer_hold,
+                                st.message(), Json(), after};
+      settle(wait, std::nullopt, &EffectReport::deferred, &AdapterCounts::deferred);
+    };
     if (r.ok) {
       Json note;
-      if (!Answer(e, "done", r.output, &note).ok()) {
-        bump(&EffectReport::unsettled);
+      if (const Status st = Answer(e, "done", r.output, &note); !st.ok()) {
+        hold(st);
         return;
       }
       store::EffectAttempt done{e.item.org_id, e.item.id, "done", attempt, {}, "",
@@ -197,8 +217,8 @@ struct EffectDispatcher::Impl {
                                                  std::to_string(policy.tries) + ", policy " + policy.name + ")"
                                            : "not retryable: " + r.code;
     Json note;
-    if (!Answer(e, "failed", error, &note).ok()) {
-      bump(&EffectReport::unsettled);
+    if (const Status st = Answer(e, "failed", error, &note); !st.ok()) {
+      hold(st);
       return;
     }
     store::EffectAttempt dead{e.item.org_id, e.item.id, "dead", attempt, {}, r.code + ": " + r.message,

@@ -360,5 +360,33 @@ TEST_F(EffectDispatcherTest, ACrashBetweenCallAndRecordRepeatsOnlyWhatTheReceive
   EXPECT_EQ(answers, 1);
 }
 
+TEST_F(EffectDispatcherTest, AnAnswerForASuspendedInstanceWaitsInsteadOfBeingLost) {
+  Publish("");
+  Start("p1", receiver_.Url());
+  engine::AdminRequest suspend;
+  suspend.org_id = kOrg;
+  suspend.instance_id = "p1";
+  suspend.reason = "customer on hold";
+  ASSERT_TRUE(h_.engine->Suspend(suspend).ok());
+  auto d = Dispatcher();
+  auto r = d->RunOnce();
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->deferred, 1);
+  auto pending = Effects("pending");
+  ASSERT_EQ(pending.size(), 1u);
+  EXPECT_EQ(pending[0].attempts, 0);
+  EXPECT_EQ(pending[0].next_attempt_at, h_.clock.Now() + std::chrono::minutes(1));
+  EXPECT_THAT(pending[0].last_error, HasSubstr("is suspended"));
+
+  ASSERT_TRUE(h_.engine->Resume(suspend).ok());
+  h_.clock.Advance(std::chrono::minutes(1));
+  r = d->RunOnce();
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->done, 1);
+  EXPECT_EQ(Instance("p1").state, std::vector<std::string>{"ordered"});
+  EXPECT_EQ(receiver_.count(), 2u);
+  EXPECT_EQ(receiver_.delivered_keys().size(), 1u);
+}
+
 }  // namespace
 }  // namespace nurt::effects

@@ -14,6 +14,8 @@
 //      with jitter from `random`. Otherwise the effect goes to the dead-letter queue and the instance
 //      gets `<step>.failed` with {code, message, retryable, httpStatus, attempts} (key
 //      "effect:<id>:failed"; told once, however often an operator retries it).
+//   An instance that is suspended (or failed, awaiting an operator) takes no answer: the effect waits
+//   `answer_hold` without using up a try, then runs again (the receiver dedupes the repeated call).
 //   Every try writes an integration-log line (bodies masked) in the same transaction as its outcome.
 // A crash between the call and the record repeats the call with the same idempotency key (receivers
 // dedupe on it) and repeats the Accept with the same key (the engine dedupes it): nothing is lost and
@@ -57,13 +59,15 @@ struct EffectDispatcherOptions {
   // Per-org integration-log retention (an org not listed keeps log_retention).
   std::map<std::string, std::chrono::hours> log_retention_by_org;
   std::chrono::minutes housekeeping_every{60};
+  // An answer for a suspended (or failed) instance is held back this long, then the effect runs again.
+  std::chrono::milliseconds answer_hold{std::chrono::minutes(1)};
 };
 
 struct EffectReport {
   int done = 0;        // succeeded (answer delivered)
   int retrying = 0;    // failed, tried again later
   int dead = 0;        // moved to the dead-letter queue
-  int deferred = 0;    // held back by an open breaker
+  int deferred = 0;    // held back by an open breaker or a suspended instance
   int unsettled = 0;   // the answer could not be recorded (store busy): tried again next pass
 };
 

@@ -156,6 +156,42 @@ class ForwardingStore : public store::Store {
     return inner_->ListWebhookDeliveries(o, w, l);
   }
 
+  // Effects dispatcher and integration log.
+  Result<std::vector<store::EffectRecord>> ListDueEffects(TimePoint now, int l) override {
+    return inner_->ListDueEffects(now, l);
+  }
+  Status RecordEffectAttempt(const store::EffectAttempt& a,
+                             const std::optional<store::IntegrationRecord>& log) override {
+    return inner_->RecordEffectAttempt(a, log);
+  }
+  Result<store::EffectRecord> GetEffect(const std::string& o, const std::string& i) override {
+    return inner_->GetEffect(o, i);
+  }
+  Result<std::vector<store::EffectRecord>> ListEffects(const std::string& o,
+                                                       const store::EffectFilter& f) override {
+    return inner_->ListEffects(o, f);
+  }
+  Result<store::EffectCounts> CountEffects(const std::string& o) override { return inner_->CountEffects(o); }
+  Status AdminEffect(const std::string& a, const std::string& o, const std::string& i, TimePoint now,
+                     const store::AuditRecord& audit) override {
+    return inner_->AdminEffect(a, o, i, now, audit);
+  }
+  Result<std::int64_t> ExpireDeadEffects(TimePoint b) override { return inner_->ExpireDeadEffects(b); }
+  Status AppendIntegrationRecord(const store::IntegrationRecord& r) override {
+    return inner_->AppendIntegrationRecord(r);
+  }
+  Result<std::vector<store::IntegrationRecord>> ListIntegrationLog(const std::string& o,
+                                                                   const store::IntegrationFilter& f) override {
+    return inner_->ListIntegrationLog(o, f);
+  }
+  Result<std::vector<store::IntegrationStats>> ComputeIntegrationStats(const std::string& o, TimePoint s,
+                                                                       TimePoint u) override {
+    return inner_->ComputeIntegrationStats(o, s, u);
+  }
+  Result<std::int64_t> ExpireIntegrationLog(const std::string& o, TimePoint b) override {
+    return inner_->ExpireIntegrationLog(o, b);
+  }
+
  protected:
   store::Store* inner_;
 };

@@ -83,6 +83,7 @@ class Api::Impl {
     AddKeyRoutes(table_, deps_);
     AddScheduleRoutes(table_, deps_);
     AddWebhookRoutes(table_, deps_);
+    AddEffectRoutes(table_, deps_);
     table_.Add("GET", "/v1/me", "", [](Call& call) {
       const auth::Principal& p = *call.principal;
       return JsonResponse(200, Json{{"org", p.org_id}, {"keyId", p.key_id}, {"name", p.key_name},

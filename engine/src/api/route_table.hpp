@@ -54,6 +54,7 @@ void AddTaskRoutes(RouteTable& table, const ApiOptions& deps);
 void AddKeyRoutes(RouteTable& table, const ApiOptions& deps);
 void AddScheduleRoutes(RouteTable& table, const ApiOptions& deps);
 void AddWebhookRoutes(RouteTable& table, const ApiOptions& deps);
+void AddEffectRoutes(RouteTable& table, const ApiOptions& deps);
 
 // Shared helpers for route files.
 

@@ -58,7 +58,8 @@ const std::vector<std::string>& AllScopes() {
       std::string(kReadDefinitions), std::string(kWriteDefinitions), std::string(kReadInstances),
       std::string(kWriteInstances),  std::string(kWriteEvents),      std::string(kReadTasks),
       std::string(kCompleteTasks),   std::string(kAdminOverride),    std::string(kManageKeys),
-      std::string(kReadAudit),       std::string(kManageWebhooks),  std::string(kReadSchedules)};
+      std::string(kReadAudit),       std::string(kManageWebhooks),  std::string(kReadSchedules),
+      std::string(kManageEffects)};
   return *kAll;
 }
 

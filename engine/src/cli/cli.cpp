@@ -17,6 +17,7 @@
 #include "cli/scenario_command.hpp"
 #include "cli/schedules_command.hpp"
 #include "cli/webhooks_command.hpp"
+#include "cli/effects_command.hpp"
 #include "cli/serve_command.hpp"
 #include "nurt/core/json.hpp"
 #include "nurt/dsl/graph.hpp"
@@ -91,7 +92,7 @@ Global options (before or after the command):
 // Assembled on first use, so the other files' usage texts are certainly initialised.
 const std::string& UsageText() {
   static const std::string text = std::string(kUsageHead) + TasksUsage() + SchedulesUsage() + ScenarioUsage() +
-                                  WebhooksUsage() + "\n" +
+                                  WebhooksUsage() + EffectsUsage() + "\n" +
                                   internal::AdminUsage() +
                                   "\nAPI keys:\n" + kKeysUsage + kUsageTail;
   return text;
@@ -113,7 +114,7 @@ const std::set<std::string> kValueOptions = {"--db",   "--org",     "--path",  "
                                              "--until", "--name", "--scope", "--role", "--tier",
                                              "--expires", "--reason", "--secret-file", "--where",
                                              "--patch", "--user", "--instance", "--decision", "--check",
-                                             "--config", "--url", "--events", "--retry"};
+                                             "--config", "--url", "--events", "--retry", "--adapter"};
 const std::set<std::string> kFlagOptions = {"--json", "--help", "-h", "--allow-http-loopback"};
 
 std::optional<std::string> ParseArgs(const std::vector<std::string>& raw, Args* args) {
@@ -211,6 +212,7 @@ class Cli {
     if (c == "tasks") return WithEngine([this] { return Tasks(); });
     if (c == "schedules") return WithEngine([this] { return Schedules(); });
     if (c == "webhooks") return WithEngine([this] { return Webhooks(); });
+    if (c == "effects") return WithEngine([this] { return Effects(); });
     if (c == "test") return RunTestCommand(args_.positional, json_, out_, err_);
     if (c == "simulate") return RunSimulateCommand(args_.positional, out_, err_);
     err_ << "nurt: unknown command '" << c << "'\n\n" << UsageText();
@@ -262,6 +264,13 @@ class Cli {
                            Opt("--secret-file", secret_file_env_.empty() ? db_ + ".secret" : secret_file_env_),
                            json_, args_.positional, args_.options, args_.flags};
     return RunWebhooksCommand(inv, out_, err_);
+  }
+
+  int Effects() {
+    EffectsCommand c{store_.get(), org_, actor_, json_, args_.positional, args_.options,
+                     [this](const Status& st) { return Fail(st); },
+                     [this](const std::string& what) { return Usage(what); }};
+    return RunEffectsCommand(c, out_);
   }
 
   Result<Json> DataOption() {

@@ -9,6 +9,8 @@
 #include <thread>
 
 #include "daemon/timer_loop.hpp"
+#include "daemon/effect_loop.hpp"
+#include "nurt/effects/http_adapter.hpp"
 #include "daemon/notification_loop.hpp"
 #include "daemon/rules_loop.hpp"
 #include "daemon/schedule_loop.hpp"
@@ -161,6 +163,7 @@ class DaemonImpl final : public Daemon {
     delivery_ = std::make_unique<DeliveryLoop>(engine_.get(), logger_.get());
     NURT_RETURN_IF_ERROR(StartNotifications(config));
     NURT_RETURN_IF_ERROR(StartRules());
+    NURT_RETURN_IF_ERROR(StartEffects());
     // Timers that came due while the daemon was down fire now, with their lateness recorded; what fired
     // timers commit is delivered, notified and seen by the rules at once.
     NURT_RETURN_IF_ERROR(timer_service_->Load());
@@ -169,6 +172,7 @@ class DaemonImpl final : public Daemon {
                                                 delivery_->Wake();
                                                 notifications_->Wake();
                                                 rules_loop_->Wake();
+                                                effects_->Wake();
                                               });
     NURT_ASSIGN_OR_RETURN(schedules_, ScheduleLoop::Start({.engine = engine_.get(), .store = store_.get(),
                                                            .clock = clock_, .fs = fs_, .logger = logger_.get(),
@@ -197,9 +201,11 @@ class DaemonImpl final : public Daemon {
       notifications_->Wake();
       rules_loop_->Wake();
       webhooks_->Wake();
+      effects_->Wake();
     };
     ao.schedules = schedules_->scheduler();
     ao.webhooks = webhooks_->service();
+    ao.effect_breakers = [this] { return effects_->Breakers(); };
     api_ = std::make_unique<api::Api>(std::move(ao));
 
     NURT_ASSIGN_OR_RETURN(
@@ -226,6 +232,7 @@ class DaemonImpl final : public Daemon {
       delivery_->Stop();
       notifications_->Stop();
       webhooks_->Stop();
+      effects_->Stop();
       logger_->Log(server::LogLevel::kInfo, "shut down cleanly");
       std::lock_guard<std::mutex> lock(mu_);
       done_ = true;
@@ -318,6 +325,26 @@ class DaemonImpl final : public Daemon {
     return Status::Ok();
   }
 
+  // Adapter effects (docs/effects.md): the registry and the loop that runs the dispatcher.
+  Status StartEffects() {
+    NURT_RETURN_IF_ERROR(adapters_.Register(effects::NewHttpAdapter()));
+    effects::EffectDispatcherOptions eo;
+    eo.store = store_.get();
+    eo.engine = engine_.get();
+    eo.adapters = &adapters_;
+    eo.clock = clock_;
+    eo.random = random_;
+    NURT_ASSIGN_OR_RETURN(auto dispatcher, effects::EffectDispatcher::Create(std::move(eo)));
+    effects_ = std::make_unique<EffectLoop>(std::move(dispatcher), logger_.get(), std::chrono::milliseconds(200),
+                                            [this] {
+                                              delivery_->Wake();
+                                              notifications_->Wake();
+                                              rules_loop_->Wake();
+                                            });
+    metrics_->AddCollector([this](server::MetricsWriter& w) { effects_->Collect(w); });
+    return Status::Ok();
+  }
+
   const env::Clock* clock_ = nullptr;
   env::Random* random_ = nullptr;
   env::FileSystem* fs_ = nullptr;
@@ -334,6 +361,8 @@ class DaemonImpl final : public Daemon {
   std::unique_ptr<engine::TimerService> timer_service_;
   std::unique_ptr<TimerLoop> timer_loop_;
   std::unique_ptr<NotificationLoop> notifications_;
+  effects::AdapterRegistry adapters_;
+  std::unique_ptr<EffectLoop> effects_;
   std::map<std::string, std::vector<std::shared_ptr<const dsl::RuleSet>>> rule_sets_;
   std::unique_ptr<rules::RulesEngine> rules_;
   std::unique_ptr<RulesLoop> rules_loop_;

@@ -689,6 +689,9 @@ void Loader::ParseAction(const YAML::Node& item, const std::string& where, std::
     } else if (x.key == "notify") {
       action.kind = ActionSpec::Kind::kNotify;
       ParseNotify(x, &action);
+    } else if (x.key == "call") {
+      action.kind = ActionSpec::Kind::kCall;
+      ParseCall(x, &action);
     } else {
       UnknownKey(x, "an action in " + where, kActionKeys);
       continue;

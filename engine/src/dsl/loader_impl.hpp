@@ -33,7 +33,8 @@ inline const std::vector<std::string> kFieldKeys = {"name", "type", "required", 
 inline const std::vector<std::string> kStateTypes = {"atomic", "compound", "parallel", "final"};
 inline const std::vector<std::string> kTransitionKeys = {"target", "guard", "actions", "type"};
 inline const std::vector<std::string> kTransitionTypes = {"external", "internal"};
-inline const std::vector<std::string> kActionKeys = {"assign", "emit", "spawn", "lua", "script", "notify"};
+inline const std::vector<std::string> kActionKeys = {"assign", "emit", "spawn", "lua", "script", "notify", "call"};
+inline const std::vector<std::string> kCallKeys = {"adapter", "step", "input", "retry"};
 inline const std::vector<std::string> kEmitKeys = {"event", "data", "to"};
 inline const std::vector<std::string> kSpawnKeys = {"machine", "data", "key", "id"};
 
@@ -119,6 +120,7 @@ class Loader : public DocumentReader {
   void ParseTimer(const YAML::Node& item, StateIndex s, bool is_at, const std::string& where);
   void ParseSla(const Entry& e, StateIndex s, const std::string& where);
   void ParseNotify(const Entry& e, ActionSpec* action);
+  void ParseCall(const Entry& e, ActionSpec* action);  // loader_call.cpp
   std::optional<DelaySpec> ParseDelay(const YAML::Node& node, const std::string& what, bool business,
                                       bool allow_negative);
   void AddShorthand(const YAML::Node& target, StateIndex s, const std::string& event,

@@ -944,6 +944,13 @@ class EngineImpl final : public Engine {
         }
         item.payload["origin"] = Json{{"kind", "machine"}, {"name", def.name}};
         item.idempotency_key = fx.key;
+      } else if (fx.kind == interp::Effect::Kind::kCall) {
+        // An adapter call (docs/effects.md): the dispatcher runs it and answers with <step>.done/.failed.
+        item.kind = fx.name;
+        item.payload = fx.data;
+        item.payload["machine"] = def.name;
+        item.payload["traceId"] = event.trace_id;
+        item.idempotency_key = fx.key;
       } else {
         item.kind = kSpawnKind;
         item.payload = Json{{"machine", fx.name}, {"id", fx.to}, {"data", fx.data}, {"key", fx.key},

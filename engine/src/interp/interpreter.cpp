@@ -697,6 +697,13 @@ class MacroStep {
             Effect{Effect::Kind::kNotify, a.channel, "", DefaultKey("notify"), std::move(data)});
         return Status::Ok();
       }
+      case ActionSpec::Kind::kCall: {
+        auto input = EvaluateFields(a.data_fields, a.data_is_map, a.data, a.location);
+        if (!input.ok()) return input.status();
+        Json data{{"step", a.step}, {"input", std::move(input).value()}, {"retry", a.retry}};
+        result_.effects.push_back(Effect{Effect::Kind::kCall, a.adapter, "", DefaultKey("call"), std::move(data)});
+        return Status::Ok();
+      }
       case ActionSpec::Kind::kLua: {
         std::vector<lua::Request> requests;
         NURT_RETURN_IF_ERROR(lua_->Execute(ChunkOf(a.code), &ctx_, Env(), &requests));

@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "store/sqlite_statements.hpp"
+#include "store/sqlite_json.hpp"
 #include "store/sqlite_store.hpp"
 
 namespace nurt::store {
@@ -55,26 +56,9 @@ constexpr const char* kQueuedEffects =
     "SELECT instance_id, event_sequence, effects FROM rule_firings WHERE org_id = ?1 AND rule_id = ?2 "
     "AND once_key = ?3 AND status = 'queued'";
 
-std::string Quote(const std::string& s) { return "'" + s + "'"; }
-
-Result<std::string> Dump(const Json& value, std::string_view what) {
-  try {
-    return value.dump();
-  } catch (const Json::exception& e) {
-    return Status::InvalidArgument(std::string(what) + " cannot be stored as JSON: " + e.what() +
-                                   "; strings must be valid UTF-8");
-  }
-}
-
-Result<Json> Load(const std::string& text, std::string_view what) {
-  try {
-    return Json::parse(text);
-  } catch (const Json::exception& e) {
-    return Status::DataLoss(std::string(what) + " holds invalid JSON (" + e.what() +
-                            "); the database was modified outside nurt or is damaged: restore the "
-                            "latest backup");
-  }
-}
+using sqlite::Dump;
+using sqlite::Load;
+using sqlite::Quote;
 
 std::string FiringName(const std::string& org, const std::string& rule, const std::string& key) {
   return "firing of rule " + Quote(rule) + " with key " + Quote(key) + " in org " + Quote(org);

@@ -349,6 +349,48 @@ CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHER
 CREATE INDEX webhook_deliveries_by_webhook ON webhook_deliveries (org_id, webhook_id, seq);
 )sql";
 
+// Migration 8: the effects dispatcher and the integration log (docs/store.md "Migration 8",
+// docs/effects.md). The retry schedule lives on the outbox row itself, so a restart resumes it; an
+// adapter effect's dead letter is its row with status 'failed'. The integration log's bodies are
+// indexed by an external-content FTS5 table kept in step by triggers.
+constexpr const char* kMigration8 = R"sql(
+ALTER TABLE outbox ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE outbox ADD COLUMN next_attempt_at INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE outbox ADD COLUMN last_error TEXT NOT NULL DEFAULT '';
+CREATE INDEX outbox_effects_due ON outbox (next_attempt_at, id)
+  WHERE status = 'pending' AND kind NOT LIKE 'nurt.%';
+CREATE INDEX outbox_effects_by_org ON outbox (org_id, id) WHERE kind NOT LIKE 'nurt.%';
+
+CREATE TABLE integration_log (
+  position    INTEGER PRIMARY KEY,
+  org_id      TEXT    NOT NULL,
+  occurred_at INTEGER NOT NULL,
+  system      TEXT    NOT NULL,
+  direction   TEXT    NOT NULL CHECK (direction IN ('outbound', 'inbound')),
+  status      TEXT    NOT NULL,
+  http_status INTEGER NOT NULL,
+  duration_ms INTEGER NOT NULL,
+  request     TEXT    NOT NULL,
+  response    TEXT    NOT NULL,
+  attempt     INTEGER NOT NULL,
+  effect_id   TEXT    NOT NULL,
+  instance_id TEXT    NOT NULL,
+  event_type  TEXT    NOT NULL,
+  error       TEXT    NOT NULL
+) STRICT;
+CREATE INDEX integration_log_by_time ON integration_log (org_id, occurred_at);
+CREATE VIRTUAL TABLE integration_log_fts USING fts5(
+  request, response, content = 'integration_log', content_rowid = 'position');
+CREATE TRIGGER integration_log_fts_insert AFTER INSERT ON integration_log BEGIN
+  INSERT INTO integration_log_fts (rowid, request, response)
+    VALUES (new.position, new.request, new.response);
+END;
+CREATE TRIGGER integration_log_fts_delete AFTER DELETE ON integration_log BEGIN
+  INSERT INTO integration_log_fts (integration_log_fts, rowid, request, response)
+    VALUES ('delete', old.position, old.request, old.response);
+END;
+)sql";
+
 Result<std::int64_t> ScalarInt(Connection* conn, const char* sql, std::string_view what) {
   NURT_ASSIGN_OR_RETURN(Query q, conn->Prepare(sql));
   NURT_ASSIGN_OR_RETURN(bool row, q.Next(what));
@@ -368,6 +410,7 @@ const std::vector<Migration>& Migrations() {
       {5, "durable timers", kMigration5},
       {6, "rules engine: rule_cursors and rule_firings", kMigration6},
       {7, "schedules: schedule_state and schedule_runs", kMigration7},
+      {8, "effects: outbox retry schedule, integration_log with full-text search", kMigration8},
       {9, "outbound webhooks: webhooks and webhook_deliveries", kMigration9},
   };
   return kMigrations;

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "nurt/core/assert.hpp"
+#include "store/sqlite_json.hpp"
 #include "store/sqlite_schema.hpp"
 #include "store/sqlite_statements.hpp"
 
@@ -22,31 +23,14 @@ namespace {
 // ---------------------------------------------------------------------------------------------------
 // Encoding. JSON is stored as compact text; times as integer milliseconds since the epoch.
 
-std::string Quote(const std::string& s) { return "'" + s + "'"; }
-
-Result<std::string> Dump(const Json& value, std::string_view what) {
-  try {
-    return value.dump();
-  } catch (const Json::exception& e) {
-    return Status::InvalidArgument(std::string(what) + " cannot be stored as JSON: " + e.what() +
-                                   "; strings must be valid UTF-8");
-  }
-}
+using sqlite::Dump;
+using sqlite::Load;
+using sqlite::Quote;
 
 Result<std::string> DumpStrings(const std::vector<std::string>& values, std::string_view what) {
   Json array = Json::array();
   for (const std::string& v : values) array.push_back(v);
   return Dump(array, what);
-}
-
-Result<Json> Load(const std::string& text, std::string_view what) {
-  try {
-    return Json::parse(text);
-  } catch (const Json::exception& e) {
-    return Status::DataLoss(std::string(what) + " holds invalid JSON (" + e.what() +
-                            "); the database was modified outside nurt or is damaged: restore the "
-                            "latest backup");
-  }
 }
 
 Result<std::vector<std::string>> LoadStrings(const std::string& text, std::string_view what) {

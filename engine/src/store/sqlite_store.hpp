@@ -113,6 +113,23 @@ class SqliteStore final : public Store {
   Result<std::vector<WebhookDelivery>> ListWebhookDeliveries(const std::string& org_id,
                                                              const std::string& webhook_id, int limit) override;
 
+  // Effects dispatcher and integration log (sqlite_effects.cpp).
+  Result<std::vector<EffectRecord>> ListDueEffects(TimePoint now, int limit) override;
+  Status RecordEffectAttempt(const EffectAttempt& attempt,
+                             const std::optional<IntegrationRecord>& log) override;
+  Result<EffectRecord> GetEffect(const std::string& org_id, const std::string& id) override;
+  Result<std::vector<EffectRecord>> ListEffects(const std::string& org_id,
+                                                const EffectFilter& filter) override;
+  Result<EffectCounts> CountEffects(const std::string& org_id) override;
+  Status AdminEffect(const std::string& action, const std::string& org_id, const std::string& id,
+                     TimePoint now, const AuditRecord& audit) override;
+  Result<std::int64_t> ExpireDeadEffects(TimePoint before) override;
+  Status AppendIntegrationRecord(const IntegrationRecord& record) override;
+  Result<std::vector<IntegrationRecord>> ListIntegrationLog(const std::string& org_id,
+                                                            const IntegrationFilter& filter) override;
+  Result<std::vector<IntegrationStats>> ComputeIntegrationStats(const std::string& org_id,
+                                                                TimePoint since, TimePoint until) override;
+  Result<std::int64_t> ExpireIntegrationLog(const std::string& org_id, TimePoint before) override;
   // Test hook: statements prepared so far on the writer connection. Constant once every kind of
   // write has run once (statements are cached per connection, never re-prepared on the hot path).
   std::int64_t WriterStatementsPrepared();

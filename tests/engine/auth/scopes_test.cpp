@@ -16,7 +16,7 @@ TEST(Scopes, CatalogueHoldsTheExactStringsTheApiMapsRoutesTo) {
               ElementsAre("read:definitions", "definitions:write", "read:instances",
                           "write:instances", "write:events", "read:tasks", "tasks:complete",
                           "admin:override", "keys:manage", "read:audit", "webhooks:manage",
-                          "read:schedules"));
+                          "read:schedules", "effects:manage"));
 }
 
 TEST(Scopes, ParseSortsAndDeduplicates) {

@@ -1,6 +1,6 @@
 #pragma once
-// Running the real `nurt` binary from a test: fork/exec with a given environment, its stdout readable
-// line by line (tests/engine/daemon: SIGTERM, kill -9 and restart tests).
+// Running the real `nurt` binary from a test: fork + execve with a given environment, its stdout on a
+// pipe the test reads line by line.
 
 #include <unistd.h>
 
@@ -8,11 +8,11 @@
 #include <string>
 #include <vector>
 
-namespace nurt::daemon {
+namespace nurt::testing {
 
 struct Child {
   pid_t pid = -1;
-  FILE* out = nullptr;
+  FILE* out = nullptr;  // the child's stdout
 };
 
 inline Child Spawn(const std::vector<std::string>& argv, const std::vector<std::string>& env) {
@@ -42,4 +42,4 @@ inline std::string ReadLine(FILE* f) {
   return line;
 }
 
-}  // namespace nurt::daemon
+}  // namespace nurt::testing

@@ -155,6 +155,22 @@ states:
     type: final
 )";
 
+// Calls an endpoint nobody listens on: the effect stays in the retry queue (docs/effects.md).
+const char* kCaller = R"(apiVersion: nurt/v1
+kind: Machine
+name: caller
+version: 1
+initial: calling
+states:
+  calling:
+    entry:
+      - call: {adapter: http, step: order, input: {url: "'http://127.0.0.1:1/orders'"}, retry: exponential}
+    on:
+      order.done: done
+  done:
+    type: final
+)";
+
 class OpenApiExamples : public DaemonTest {
  protected:
   std::string Publish(const char* yaml) {
@@ -170,6 +186,12 @@ class OpenApiExamples : public DaemonTest {
   std::string OpenTask(const std::string& instance) {
     ApiResponse r = Call("GET", "/v1/instances/" + instance, admin_);
     return r.body["tasks"].empty() ? "" : r.body["tasks"][0]["id"].get<std::string>();
+  }
+  std::string PendingEffect() {
+    const std::string instance = Start("caller");
+    ApiResponse r = Call("GET", "/v1/effects?instance=" + instance, admin_);
+    EXPECT_EQ(r.status, 200) << r;
+    return r.body["items"].empty() ? "" : r.body["items"][0]["id"].get<std::string>();
   }
   std::string FailedNipCheck() {
     const std::string target = Start("nip_check");
@@ -187,6 +209,7 @@ TEST_F(OpenApiExamples, EveryRequestExampleIsAcceptedAndAnswersMatchTheSchemas) 
   Publish(kReview);
   Publish(kNipCheck);
   Publish(kNipSender);
+  Publish(kCaller);
   int sent = 0;
   for (const auto& [path_template, item] : doc["paths"].items()) {
     for (const auto& m : kMethods) {
@@ -214,6 +237,8 @@ TEST_F(OpenApiExamples, EveryRequestExampleIsAcceptedAndAnswersMatchTheSchemas) 
           const std::string id = Start("ticket");
           ASSERT_EQ(Call("POST", "/v1/instances/" + id + "/suspend", admin_, Json{{"reason", "r"}}).status, 200);
           fill("id", id);
+        } else if (op_id == "retryEffect" || op_id == "skipEffect") {
+          fill("id", PendingEffect());
         } else if (op_id == "skipStep") {
           fill("id", Start("ticket"));
         } else if (op_id == "retryStep") {

@@ -15,6 +15,10 @@
 namespace nurt::daemon {
 namespace {
 
+using testing::Child;
+using testing::ReadLine;
+using testing::Spawn;
+
 TEST(NurtServe, ServesUntilSigtermThenExitsZero) {
   const std::string binary = NURT_BINARY_ROOT "/engine/nurt";
   if (access(binary.c_str(), X_OK) != 0) GTEST_SKIP() << binary << " is not built";

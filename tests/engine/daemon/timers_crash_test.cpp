@@ -14,6 +14,10 @@
 #include "daemon_fixture.hpp"
 
 namespace nurt::daemon {
+
+using testing::Child;
+using testing::ReadLine;
+using testing::Spawn;
 namespace {
 
 const std::string kBinary = NURT_BINARY_ROOT "/engine/nurt";

@@ -49,6 +49,9 @@ struct ApiOptions {
   schedule::Scheduler* schedules = nullptr;
   // Outbound webhook subscriptions (/v1/webhooks); null = the routes answer 503.
   webhooks::WebhookService* webhooks = nullptr;
+  // The effect dispatcher's circuit breakers, each {"adapter", "endpoint", "state", …} (the integrations
+  // dashboard); null = none running.
+  std::function<Json()> effect_breakers;
 };
 
 class Api {

@@ -36,6 +36,8 @@ inline constexpr std::string_view kManageKeys =
 inline constexpr std::string_view kReadAudit = "read:audit";
 inline constexpr std::string_view kManageWebhooks = "webhooks:manage";
 inline constexpr std::string_view kReadSchedules = "read:schedules";  // schedules and their runs
+// Adapter effects: the retry queue and DLQ with retry/skip/delete, the integration log and dashboard.
+inline constexpr std::string_view kManageEffects = "effects:manage";
 
 // Every scope, in catalogue order.
 const std::vector<std::string>& AllScopes();

@@ -59,6 +59,8 @@ struct ActionSpec {
     kSpawn,   // start an instance of `machine` with `data`, idempotent on `key`
     kLua,     // inline Lua statements (`lua:`) or a file from actions/ (`script:`)
     kNotify,  // a notification: an outbox item "nurt.notify" (docs/notifications.md), rendered at send time
+    kCall,    // an adapter call: an outbox item of kind `adapter` (docs/effects.md), answered by the
+              // event `<step>.done` (output) or `<step>.failed` (a typed error)
   };
   Kind kind = Kind::kLua;
   SourceLocation location;
@@ -89,6 +91,12 @@ struct ActionSpec {
   std::optional<ValueSpec> notify_to;
   std::string subject;
   std::string body;
+  // kCall: the adapter, the step name (prefix of the answer events), the input (in data / data_fields /
+  // data_is_map, exactly like emit's `data`) and the retry policy (ParseRetryPolicy form; null = the
+  // dispatcher's default for the adapter).
+  std::string adapter;
+  std::string step;
+  Json retry;
 };
 
 // A delay as written in `after:`, `at: … offset:` and `sla:`: elapsed time ("PT4H", "P3D") or working

@@ -11,6 +11,7 @@
 
 #include "nurt/dsl/definition.hpp"
 #include "nurt/dsl/diagnostic.hpp"
+#include "nurt/dsl/effects.hpp"
 
 namespace nurt::dsl {
 
@@ -24,6 +25,9 @@ struct LoadOptions {
   // uses it to rebuild a stored definition version from the store alone, with the scripts it was
   // published with (Definition::scripts), whatever the files on disk say today.
   const std::vector<std::pair<std::string, std::string>>* scripts = nullptr;
+  // The adapters `call:` actions may name, with their input schemas (nurt/dsl/effects.hpp). Null = the
+  // built-in ones (BuiltinAdapters()).
+  const AdapterCatalog* adapters = nullptr;
 };
 
 struct LoadResult {

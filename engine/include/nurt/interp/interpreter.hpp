@@ -51,12 +51,13 @@ struct Event {
 
 // Work for after the commit: `emit … to:` (kSend), `spawn` (kSpawn) and `notify` (kNotify).
 struct Effect {
-  enum class Kind { kSend, kSpawn, kNotify };
+  enum class Kind { kSend, kSpawn, kNotify, kCall };
   Kind kind = Kind::kSend;
-  std::string name;  // event name (send), machine name (spawn) or channel name (notify)
+  std::string name;  // event name (send), machine name (spawn), channel name (notify), adapter (call)
   std::string to;    // send: target instance id; spawn: requested child id ("" = generate)
   std::string key;   // idempotency key, stable across replays
-  Json data;         // notify: {"channel", "to" (when given), "subject", "body"} — templates, not rendered
+  Json data;         // notify: {"channel", "to" (when given), "subject", "body"} — templates, not rendered;
+                     // call: {"step", "input", "retry"} (retry null = the adapter's default policy)
 };
 
 struct StepResult {

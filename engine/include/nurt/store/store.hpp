@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "nurt/core/result.hpp"
+#include "nurt/store/effect_records.hpp"
 #include "nurt/store/records.hpp"
 #include "nurt/store/rule_records.hpp"
 #include "nurt/store/schedule_records.hpp"
@@ -247,6 +248,42 @@ class Store {
   virtual Result<std::vector<WebhookDelivery>> ListWebhookDeliveries(const std::string& org_id,
                                                                      const std::string& webhook_id,
                                                                      int limit) = 0;
+  // --- Effects dispatcher and integration log (docs/effects.md; docs/store.md "Migration 8") -------
+  // Pending adapter effects (outbox kind not starting with "nurt.") with next_attempt_at <= now, across
+  // orgs, by next_attempt_at then id; at most `limit` (1..10000).
+  virtual Result<std::vector<EffectRecord>> ListDueEffects(TimePoint now, int limit) = 0;
+  // Records how one attempt ended (store/effect_records.hpp EffectAttempt) and, when `log` is given,
+  // its integration-log line, in ONE transaction. Errors: NotFound; FailedPrecondition when the effect
+  // is no longer pending (an admin skipped it meanwhile); InvalidArgument for an unknown outcome.
+  virtual Status RecordEffectAttempt(const EffectAttempt& attempt,
+                                     const std::optional<IntegrationRecord>& log) = 0;
+  // NotFound when absent, of another org, or not an adapter effect.
+  virtual Result<EffectRecord> GetEffect(const std::string& org_id, const std::string& id) = 0;
+  virtual Result<std::vector<EffectRecord>> ListEffects(const std::string& org_id,
+                                                        const EffectFilter& filter) = 0;
+  virtual Result<EffectCounts> CountEffects(const std::string& org_id) = 0;
+  // An operator's action on one effect, written with `audit` in ONE transaction:
+  //   "retry"   dead -> pending (attempts 0) or pending -> pending, due at `now`;
+  //   "skip"    pending -> dead (result {"error":{"code":"skipped"},"reason": audit.reason});
+  //   "delete"  dead -> removed.
+  // Errors: NotFound; FailedPrecondition when the status does not allow it (says which it is);
+  // InvalidArgument for an unknown action.
+  virtual Status AdminEffect(const std::string& action, const std::string& org_id, const std::string& id,
+                             TimePoint now, const AuditRecord& audit) = 0;
+  // Removes dead letters last changed before `before` (all orgs); returns how many.
+  virtual Result<std::int64_t> ExpireDeadEffects(TimePoint before) = 0;
+  // Appends one integration-log line (the webhook deliveries call this too). InvalidArgument when
+  // org_id, system or status is empty.
+  virtual Status AppendIntegrationRecord(const IntegrationRecord& record) = 0;
+  // Newest first. InvalidArgument for a bad limit or an FTS5 query that does not parse.
+  virtual Result<std::vector<IntegrationRecord>> ListIntegrationLog(const std::string& org_id,
+                                                                    const IntegrationFilter& filter) = 0;
+  // Per system (by name) over [since, until).
+  virtual Result<std::vector<IntegrationStats>> ComputeIntegrationStats(const std::string& org_id,
+                                                                        TimePoint since,
+                                                                        TimePoint until) = 0;
+  // Removes the org's integration-log lines older than `before`; returns how many.
+  virtual Result<std::int64_t> ExpireIntegrationLog(const std::string& org_id, TimePoint before) = 0;
 };
 
 struct SqliteOptions {

@@ -245,6 +245,10 @@ void Loader::ParseTop(const YAML::Node& root) {
       }
     } else if (e.key == "states") {
       ParseChildStates(e, kRootState);
+    } else if (e.key == "data") {
+      ParseMachineData(e);
+    } else if (e.key == "errors") {
+      ParseErrors(e);
     } else {
       UnknownKey(e, "the machine", kTopKeys);
     }
@@ -354,6 +358,8 @@ void Loader::ParseState(const Entry& e, StateIndex parent, std::int32_t depth) {
       kind = StateKind::kParallel;
     } else if (text == "final") {
       kind = StateKind::kFinal;
+    } else if (text == "history") {
+      kind = StateKind::kHistory;
     } else if (v.IsMap() || v.IsSequence()) {
       WrongType(ValueAt(*type_entry), "'type' of " + where, "one of " + Join(kStateTypes), v);
     } else {
@@ -369,9 +375,17 @@ void Loader::ParseState(const Entry& e, StateIndex parent, std::int32_t depth) {
                         "remove 'states'");
   }
 
+  if (kind == StateKind::kHistory) {
+    ParseHistoryKeys(e.value, index);
+    return;
+  }
   for (const Entry& x : entries) {
     if (x.key == "type") {
       continue;
+    } else if (x.key == "history" || x.key == "target" || x.key == "actions") {
+      diag_.Error(x.key_at, "unknown-key",
+                  "'" + x.key + "' is only allowed on a history state, and " + where +
+                      " is not one; add 'type: history' or remove '" + x.key + "'");
     } else if (x.key == "description") {
       std::string text;
       if (ReadText(x, "'description' of " + where, &text)) state(index).description = text;
@@ -886,6 +900,21 @@ void Loader::ParseAction(const YAML::Node& item, const std::string& where, std::
     } else if (x.key == "notify") {
       action.kind = ActionSpec::Kind::kNotify;
       ParseNotify(x, &action);
+    } else if (x.key == "send") {
+      action.kind = ActionSpec::Kind::kSend;
+      ParseSend(x, &action);
+    } else if (x.key == "cancel") {
+      action.kind = ActionSpec::Kind::kCancel;
+      ParseCancel(x, &action);
+    } else if (x.key == "log") {
+      action.kind = ActionSpec::Kind::kLog;
+      ParseLog(x, &action);
+    } else if (x.key == "if") {
+      action.kind = ActionSpec::Kind::kIf;
+      ParseIf(x, &action);
+    } else if (x.key == "foreach") {
+      action.kind = ActionSpec::Kind::kForeach;
+      ParseForeach(x, &action);
     } else {
       UnknownKey(x, "an action in " + where, kActionKeys);
       continue;

@@ -20,19 +20,25 @@ namespace nurt::dsl::internal {
 
 
 inline const std::vector<std::string> kTopKeys = {"apiVersion", "kind",    "name",   "version",
-                                           "description", "context", "initial", "states"};
+                                           "description", "context", "initial", "states",
+                                           "data",        "errors"};
 inline const std::vector<std::string> kContextKeys = {"initial", "schema"};
 inline const std::vector<std::string> kStateKeys = {"type",  "description", "initial", "states", "entry",
                                              "exit",  "on",          "always",  "output",
-                                             "task",  "after",       "at",      "sla"};
+                                             "task",  "after",       "at",      "sla",
+                                             "history", "target", "actions"};
 inline const std::vector<std::string> kTaskKeys = {"title",     "description", "assignee", "form",
                                             "checklist", "due",         "decisions", "sla"};
 inline const std::vector<std::string> kAssigneeKeys = {"role", "user"};
 inline const std::vector<std::string> kFieldKeys = {"name", "type", "required", "label", "options"};
-inline const std::vector<std::string> kStateTypes = {"atomic", "compound", "parallel", "final"};
+inline const std::vector<std::string> kStateTypes = {"atomic", "compound", "parallel", "final", "history"};
 inline const std::vector<std::string> kTransitionKeys = {"target", "guard", "actions", "type"};
 inline const std::vector<std::string> kTransitionTypes = {"external", "internal"};
-inline const std::vector<std::string> kActionKeys = {"assign", "emit", "spawn", "lua", "script", "notify"};
+inline const std::vector<std::string> kActionKeys = {"assign", "emit", "spawn",  "lua", "script", "notify",
+                                              "send",   "cancel", "log",  "if",  "foreach"};
+inline const std::vector<std::string> kSendKeys = {"event", "data", "to", "delay", "id", "id_location"};
+inline const std::vector<std::string> kIfKeys = {"cond", "then", "else_if", "else"};
+inline const std::vector<std::string> kForeachKeys = {"array", "item", "index", "do"};
 inline const std::vector<std::string> kEmitKeys = {"event", "data", "to"};
 inline const std::vector<std::string> kSpawnKeys = {"machine", "data", "key", "id"};
 
@@ -144,6 +150,17 @@ class Loader {
   void ParseEmit(const Entry& e, ActionSpec* action);
   void ParseSpawn(const Entry& e, ActionSpec* action);
   void ParseScript(const Entry& e, ActionSpec* action);
+  // loader_scxml.cpp: the actions SCXML's executable content needs (send, cancel, log, if, foreach),
+  // the machine's `data:` and `errors:`, and history states.
+  void ParseSend(const Entry& e, ActionSpec* action);
+  void ParseCancel(const Entry& e, ActionSpec* action);
+  void ParseLog(const Entry& e, ActionSpec* action);
+  void ParseIf(const Entry& e, ActionSpec* action);
+  void ParseForeach(const Entry& e, ActionSpec* action);
+  void ParseMachineData(const Entry& e);
+  void ParseErrors(const Entry& e);
+  void ParseHistoryKeys(const YAML::Node& map, StateIndex s);
+  bool ReadPath(const Entry& e, const std::string& what, std::string* out);
   void ParseData(const Entry& e, const std::string& what, std::optional<ValueSpec>* value,
                  std::vector<std::pair<std::string, ValueSpec>>* fields, bool* is_map);
   ValueSpec ParseValue(const YAML::Node& node, const std::string& what);

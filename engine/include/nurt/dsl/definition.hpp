@@ -59,6 +59,11 @@ struct ActionSpec {
     kSpawn,   // start an instance of `machine` with `data`, idempotent on `key`
     kLua,     // inline Lua statements (`lua:`) or a file from actions/ (`script:`)
     kNotify,  // a notification: an outbox item "nurt.notify" (docs/notifications.md), rendered at send time
+    kSend,    // an event through the instance's external queue (SCXML <send>), optionally delayed, with an id
+    kCancel,  // cancel a delayed `send` of this instance by its id (SCXML <cancel>)
+    kLog,     // a log line: `label: value` (SCXML <log>)
+    kIf,      // the first branch whose condition holds runs (SCXML <if>/<elseif>/<else>)
+    kForeach, // runs `actions` once per item of a Lua array (SCXML <foreach>)
   };
   Kind kind = Kind::kLua;
   SourceLocation location;
@@ -89,6 +94,23 @@ struct ActionSpec {
   std::optional<ValueSpec> notify_to;
   std::string subject;
   std::string body;
+  // kSend: `event`, `data`/`data_fields`, `to` as for kEmit (no `to`: this instance, through its external
+  // queue, i.e. after the current macrostep); `delay` evaluates to milliseconds or a duration text
+  // ("PT1.5S", "1.5s", "200ms"); `send_id` names the send for kCancel (default: generated); `id_location`
+  // (a ctx path, "" = none) receives the id. kCancel: `send_id` is the id to cancel.
+  std::optional<ValueSpec> delay;
+  std::optional<ValueSpec> send_id;
+  std::string id_location;
+  // kLog: `label` (text) and the value in `data` (optional).
+  std::string label;
+  // kIf: `conditions[i]` guards `blocks[i]`; a missing condition (the `else`) always holds.
+  std::vector<std::optional<LuaCode>> conditions;
+  std::vector<std::vector<ActionSpec>> blocks;
+  // kForeach: `code` is the array expression; each item is assigned to ctx path `item` (and its 1-based
+  // position to `index`, when given) before `loop_body` runs.
+  std::string item;
+  std::string index;
+  std::vector<ActionSpec> loop_body;
 };
 
 // A delay as written in `after:`, `at: … offset:` and `sla:`: elapsed time ("PT4H", "P3D") or working
@@ -136,7 +158,11 @@ struct TransitionSpec {
   SourceLocation location;
 };
 
-enum class StateKind { kAtomic, kCompound, kParallel, kFinal };
+// kHistory: an SCXML history pseudo-state. It is never active: a transition targeting it enters the
+// configuration its parent had when it was last left (shallow: the parent's active children; deep: the
+// active atomic descendants), or, the first time, the targets of its default transition
+// (StateSpec::transitions[0], eventless, never selected as such).
+enum class StateKind { kAtomic, kCompound, kParallel, kFinal, kHistory };
 
 // The roles a task can be assigned to (`assignee: {role: …}`) and an API key can carry, in this order.
 // One constant list for the DSL, the store and the auth code.
@@ -199,6 +225,7 @@ struct StateSpec {
   // `after:`, `at:` and `sla:` (including the task's `sla:`), in written order. A timer that takes a
   // transition raises a synthetic event (TimerEventName) that one of this state's `transitions` handles.
   std::vector<TimerSpec> timers;
+  bool deep_history = false;          // kHistory: `history: deep`
   SourceLocation location;            // where the state's key is written
 };
 
@@ -213,6 +240,12 @@ struct Definition {
   std::string description;
   Json initial_context = Json::object();  // `context.initial`
   std::optional<Json> context_schema;     // `context.schema` (JSON Schema draft 7 subset: see docs/dsl.md)
+  // `data:` — fields of the instance data computed at start, in written order, before the first state is
+  // entered (SCXML early binding); each value follows docs/dsl.md "Values" and may use earlier fields.
+  std::vector<std::pair<std::string, ValueSpec>> data;
+  // `errors: ignore` — an error.* event no active state handles is dropped (SCXML) instead of rejecting
+  // the whole event (the default, `errors: reject`).
+  bool ignore_unhandled_errors = false;
   std::vector<StateSpec> states;          // [0] = root
   std::string source_file;                // path as given to the loader
   std::string source_text;                // the YAML exactly as loaded (stored with each version)

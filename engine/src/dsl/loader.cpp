@@ -915,6 +915,9 @@ void Loader::ParseAction(const YAML::Node& item, const std::string& where, std::
     } else if (x.key == "foreach") {
       action.kind = ActionSpec::Kind::kForeach;
       ParseForeach(x, &action);
+    } else if (x.key == "block") {
+      action.kind = ActionSpec::Kind::kBlock;
+      action.nested = ParseActions(x, "'block' in " + where);
     } else {
       UnknownKey(x, "an action in " + where, kActionKeys);
       continue;

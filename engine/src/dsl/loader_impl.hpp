@@ -35,8 +35,9 @@ inline const std::vector<std::string> kStateTypes = {"atomic", "compound", "para
 inline const std::vector<std::string> kTransitionKeys = {"target", "guard", "actions", "type"};
 inline const std::vector<std::string> kTransitionTypes = {"external", "internal"};
 inline const std::vector<std::string> kActionKeys = {"assign", "emit", "spawn",  "lua", "script", "notify",
-                                              "send",   "cancel", "log",  "if",  "foreach"};
-inline const std::vector<std::string> kSendKeys = {"event", "data", "to", "delay", "id", "id_location"};
+                                              "send",   "cancel", "log",  "if",  "foreach", "block"};
+inline const std::vector<std::string> kSendKeys = {"event", "event_expr", "data", "to", "delay", "id",
+                                                  "id_location"};
 inline const std::vector<std::string> kIfKeys = {"cond", "then", "else_if", "else"};
 inline const std::vector<std::string> kForeachKeys = {"array", "item", "index", "do"};
 inline const std::vector<std::string> kEmitKeys = {"event", "data", "to"};

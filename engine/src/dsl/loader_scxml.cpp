@@ -50,6 +50,13 @@ void Loader::ParseSend(const Entry& e, ActionSpec* action) {
         continue;
       }
       action->event = name;
+    } else if (x.key == "event_expr") {
+      has_event = true;
+      if (!IsText(x.value)) {
+        WrongType(ValueAt(x), "'event_expr' of 'send'", "a Lua expression written as text", x.value);
+        continue;
+      }
+      action->event_expr = MakeLua(x.value, lua::SyntaxKind::kExpression, "'event_expr' of 'send'", false);
     } else if (x.key == "data") {
       ParseData(x, "'data' of 'send'", &action->data, &action->data_fields, &action->data_is_map);
     } else if (x.key == "to") {
@@ -65,12 +72,10 @@ void Loader::ParseSend(const Entry& e, ActionSpec* action) {
     }
   }
   if (!has_event) {
-    diag_.Error(e.key_at, "missing-key", "'send' has no 'event': add the name of the event to send");
+    diag_.Error(e.key_at, "missing-key", "'send' has no 'event' (or 'event_expr'): add the name of the event to send");
   }
-  if (action->delay && action->to) {
-    diag_.Error(e.key_at, "bad-value",
-                "'send' has both 'to' and 'delay': a delayed send goes to this instance (a timer of its "
-                "own); send to another instance without a delay");
+  if (!action->event.empty() && action->event_expr) {
+    diag_.Error(e.key_at, "bad-value", "'send' has both 'event' and 'event_expr'; give one of them");
   }
 }
 
@@ -196,7 +201,7 @@ void Loader::ParseForeach(const Entry& e, ActionSpec* action) {
     } else if (x.key == "index") {
       ReadPath(x, "'index' of 'foreach'", &action->index);
     } else if (x.key == "do") {
-      action->loop_body = ParseActions(x, "'do' of 'foreach'");
+      action->nested = ParseActions(x, "'do' of 'foreach'");
     } else {
       UnknownKey(x, "'foreach'", kForeachKeys);
     }

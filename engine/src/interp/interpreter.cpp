@@ -257,7 +257,8 @@ class MacroStep {
   }
 
   void SetCurrentEvent(const Event& e) {
-    current_event_ = Json{{"name", e.name}, {"data", e.data}, {"actor", e.actor}, {"type", e.type}};
+    current_event_ = Json{{"name", e.name}, {"actor", e.actor}, {"type", e.type}};
+    if (!e.data.is_null()) current_event_["data"] = e.data;  // no data: event.data is nil (SCXML)
     if (!e.send_id.empty()) current_event_["sendid"] = e.send_id;
     if (!e.origin.empty()) current_event_["origin"] = e.origin;
     if (!e.origin_type.empty()) current_event_["origintype"] = e.origin_type;
@@ -802,6 +803,9 @@ class MacroStep {
       }
       case ActionSpec::Kind::kSend:
         return ExecuteSend(a);
+      case ActionSpec::Kind::kBlock:
+        RunBlock(a.nested);  // its own failure is its own: raised, and the enclosing block goes on
+        return fatal_;
       case ActionSpec::Kind::kCancel: {
         auto id = EvaluateText(*a.send_id, a.location, "cancel.id");
         if (!id.ok()) return id.status();
@@ -847,7 +851,7 @@ class MacroStep {
           if (!a.index.empty()) {
             NURT_RETURN_IF_ERROR(AssignPath(&ctx_, a.index, ++position).WithContext(a.location.ToString()));
           }
-          NURT_RETURN_IF_ERROR(ExecuteActions(a.loop_body));
+          NURT_RETURN_IF_ERROR(ExecuteActions(a.nested));
         }
         return Status::Ok();
       }
@@ -861,11 +865,29 @@ class MacroStep {
     Effect fx;
     fx.kind = Effect::Kind::kSend;
     fx.name = a.event;
+    if (a.event_expr) {
+      auto name = lua_->Evaluate(ChunkOf(*a.event_expr), ctx_, Env());
+      if (!name.ok()) return name.status();
+      if (!name->is_string() || name->get<std::string>().empty()) {
+        return Status::InvalidArgument(a.location.ToString() + ": send.event_expr must give an event name, got " +
+                                       name->dump());
+      }
+      fx.name = name->get<std::string>();
+    }
     fx.to = options_.instance_id;
+    bool internal = false;
     if (a.to) {
       auto to = EvaluateText(*a.to, a.location, "send.to");
       if (!to.ok()) return to.status();
-      fx.to = *to;
+      // SCXML's target forms: "#_internal" raises the event here; "#_scxml_<id>" is the instance <id>.
+      static const std::string kScxmlPrefix = "#_scxml_";
+      if (*to == "#_internal") {
+        internal = true;
+      } else if (to->rfind(kScxmlPrefix, 0) == 0) {
+        fx.to = to->substr(kScxmlPrefix.size());
+      } else {
+        fx.to = *to;
+      }
     }
     if (a.delay) {
       auto d = Evaluate(*a.delay, a.location);
@@ -873,6 +895,11 @@ class MacroStep {
       auto ms = DelayMillis(*d);
       if (!ms.ok()) return ms.status().WithContext(a.location.ToString());
       fx.delay_ms = *ms;
+    }
+    if (fx.delay_ms > 0 && (internal || fx.to != options_.instance_id)) {
+      return Status::InvalidArgument(a.location.ToString() +
+                                     ": a delayed send goes to this instance only (it is a timer of its own); "
+                                     "send to '" + fx.to + "' without a delay");
     }
     fx.key = DefaultKey("send");
     if (a.send_id) {
@@ -886,6 +913,10 @@ class MacroStep {
       NURT_RETURN_IF_ERROR(AssignPath(&ctx_, a.id_location, fx.send_id).WithContext(a.location.ToString()));
     }
     fx.data = std::move(data).value();
+    if (internal) {
+      Raise(fx.name, std::move(fx.data));
+      return Status::Ok();
+    }
     result_.effects.push_back(std::move(fx));
     return Status::Ok();
   }

@@ -179,6 +179,8 @@ std::string LuaString(const std::string& text) {
   return "[" + eq + "[" + text + "]" + eq + "]";
 }
 
+constexpr const char* kScxmlProcessor = "http://www.w3.org/TR/scxml/#SCXMLEventProcessor";
+
 bool IsNumber(const std::string& s) {
   static const std::regex number("-?[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]+)?");
   return std::regex_match(s, number);
@@ -220,17 +222,24 @@ class Importer {
       if (IsStateElement(c)) AddState(c, &states);
     }
     const std::vector<std::string> initial = Words(Attr(root, "initial"));
-    if (initial.size() == 1 && states.Find(initial.front()) == nullptr) {
-      const std::string holder = ChildHolding(root, initial.front());
-      if (!holder.empty()) doc.Set("initial", Y::Text(holder));
-      Warn(root, "initial state '" + initial.front() + "' is not a top-level state: nurt enters '" + holder +
-                     "' (and its own initial states)");
+    if (initial.size() > 1 || (initial.size() == 1 && states.Find(initial.front()) == nullptr)) {
+      // Several or deeper initial states: a first top-level pseudo-state goes there at once (as for
+      // <initial> in AddState).
+      Y tr = Y::Map();
+      Y targets = Y::Seq();
+      for (const auto& x : initial) targets.seq.push_back(Y::Text(x));
+      tr.Set("target", initial.size() == 1 ? Y::Text(initial.front()) : std::move(targets));
+      Y list = Y::Seq();
+      list.seq.push_back(std::move(tr));
+      Y init = Y::Map();
+      init.Set("always", std::move(list));
+      Y reordered = Y::Map();
+      reordered.Set("_initial", std::move(init));
+      for (auto& [k, v] : states.map) reordered.Set(k, std::move(v));
+      states = std::move(reordered);
+      doc.Set("initial", Y::Text("_initial"));
     } else if (initial.size() == 1) {
       doc.Set("initial", Y::Text(initial.front()));
-    } else if (initial.size() > 1) {
-      Warn(root, "<scxml initial> with several states (" + Attr(root, "initial") +
-                     ") is not supported: nurt's `initial` names one top-level state; the first one written "
-                     "is entered");
     }
     doc.Set("states", std::move(states));
     std::ostringstream out;
@@ -383,12 +392,29 @@ class Importer {
         }
       }
     }
+    int onentries = 0, onexits = 0;
+    for (const xmlNode* c : Children(n)) {
+      onentries += Name(c) == "onentry";
+      onexits += Name(c) == "onexit";
+    }
+    // Each <onentry>/<onexit> is its own block (an error skips the rest of that block only): with
+    // several, each becomes a `block` action.
+    auto add_handler = [this](const xmlNode* c, int handlers, Y* to) {
+      Y actions = Actions(c);
+      if (handlers <= 1) {
+        for (Y& a : actions.seq) to->seq.push_back(std::move(a));
+      } else if (!actions.Empty()) {
+        Y block = Y::Map();
+        block.Set("block", std::move(actions));
+        to->seq.push_back(std::move(block));
+      }
+    };
     for (const xmlNode* c : Children(n)) {
       const std::string ce = Name(c);
       if (ce == "onentry") {
-        for (Y& a : Actions(c).seq) entry.seq.push_back(std::move(a));
+        add_handler(c, onentries, &entry);
       } else if (ce == "onexit") {
-        for (Y& a : Actions(c).seq) exit.seq.push_back(std::move(a));
+        add_handler(c, onexits, &exit);
       } else if (ce == "transition") {
         AddTransition(c, &on, &always);
       } else if (IsStateElement(c)) {
@@ -402,10 +428,28 @@ class Importer {
         Warn(c, "<" + ce + "> inside <" + e + "> is not SCXML; ignored");
       }
     }
-    if (!initial_actions.Empty()) {
-      Warn(n, "actions of an <initial> transition are not supported; they are dropped");
-    }
-    if (initial.size() == 1 && !children.Empty()) {
+    const bool deep_initial =
+        initial.size() > 1 || (initial.size() == 1 && !children.Empty() && children.Find(initial.front()) == nullptr);
+    if (!children.Empty() && (!initial_actions.Empty() || deep_initial)) {
+      // SCXML's <initial> is a pseudo-state with one transition, which may carry actions and name several
+      // (or deeper) states; nurt's `initial` names one child. So the pseudo-state becomes a real first
+      // child, left at once by an eventless transition (one extra microstep, before any raised event).
+      const std::string pseudo = id + "_initial";
+      Y init = Y::Map();
+      Y tr = Y::Map();
+      Y targets = Y::Seq();
+      for (const auto& x : initial) targets.seq.push_back(Y::Text(x));
+      tr.Set("target", initial.size() == 1 ? Y::Text(initial.front()) : std::move(targets));
+      if (!initial_actions.Empty()) tr.Set("actions", std::move(initial_actions));
+      Y list = Y::Seq();
+      list.seq.push_back(std::move(tr));
+      init.Set("always", std::move(list));
+      Y reordered = Y::Map();
+      reordered.Set(pseudo, std::move(init));
+      for (auto& [k, v] : children.map) reordered.Set(k, std::move(v));
+      children = std::move(reordered);
+      st.Set("initial", Y::Text(pseudo));
+    } else if (initial.size() == 1 && !children.Empty()) {
       if (children.Find(initial.front()) != nullptr) {
         st.Set("initial", Y::Text(initial.front()));
       } else {
@@ -601,15 +645,12 @@ class Importer {
 
   Y Send(const xmlNode* n) {
     const std::string type = Attr(n, "type");
-    if (Has(n, "typeexpr") || (!type.empty() && type != "http://www.w3.org/TR/scxml/#SCXMLEventProcessor" &&
-                               type != "scxml")) {
-      return Unsupported(n, "of type '" + (type.empty() ? Attr(n, "typeexpr") : type) +
-                                "' is not supported: nurt sends events between its own instances only");
+    if (!type.empty() && type != kScxmlProcessor && type != "scxml") {
+      // SCXML 6.2: an unsupported type is an error.execution where the <send> is.
+      return Unsupported(n, "of type '" + type + "' is not supported: nurt sends events between its own instances only");
     }
-    if (Has(n, "targetexpr")) return Unsupported(n, "with targetexpr is not supported");
-    if (Has(n, "eventexpr")) return Unsupported(n, "with eventexpr is not supported: the event name is fixed");
     const std::string target = Attr(n, "target");
-    if (!Has(n, "event")) return Unsupported(n, "without an event name is not supported");
+    if (!Has(n, "event") && !Has(n, "eventexpr")) return Unsupported(n, "without an event name is not supported");
     Y data;
     if (Has(n, "namelist") || !Children(n).empty()) data = Y::Map();
     for (const auto& name : Words(Attr(n, "namelist"))) data.Set(name, Y::Text(Lua(name)));
@@ -625,19 +666,41 @@ class Importer {
       a.Set("emit", std::move(emit));
       return a;
     }
-    if (!target.empty()) {
-      return Unsupported(n, "to target '" + target +
-                                "' is not supported: without <invoke> there is no parent or child session");
-    }
     Y send = Y::Map();
-    send.Set("event", Y::Text(Attr(n, "event")));
+    if (Has(n, "eventexpr")) {
+      send.Set("event_expr", Y::Text(Lua(Attr(n, "eventexpr"))));
+    } else {
+      send.Set("event", Y::Text(Attr(n, "event")));
+    }
+    if (Has(n, "targetexpr")) {
+      send.Set("to", Y::Text(Lua(Attr(n, "targetexpr"))));
+    } else if (target.rfind("#_scxml_", 0) == 0) {
+      send.Set("to", Y::Text(LuaString(target)));
+    } else if (!target.empty()) {
+      return Unsupported(n, "to target '" + target + "' is not supported: nurt sends to itself, to #_internal "
+                                "and to #_scxml_<instance id>; there are no <invoke>d sessions");
+    }
     if (data.kind != Y::Kind::kNull) send.Set("data", std::move(data));
     if (Has(n, "delay")) send.Set("delay", Y::Text(LuaString(Attr(n, "delay"))));
     if (Has(n, "delayexpr")) send.Set("delay", Y::Text(Lua(Attr(n, "delayexpr"))));
     if (Has(n, "id")) send.Set("id", Y::Text(LuaString(Attr(n, "id"))));
     if (Has(n, "idlocation")) send.Set("id_location", Y::Text(Attr(n, "idlocation")));
     a.Set("send", std::move(send));
-    return a;
+    if (!Has(n, "typeexpr")) return a;
+    // typeexpr: checked when the send runs.
+    Y check = Y::Map();
+    check.Set("cond", Y::Text("(" + Lua(Attr(n, "typeexpr")) + ") == " + Json(std::string(kScxmlProcessor)).dump()));
+    Y then = Y::Seq();
+    then.seq.push_back(std::move(a));
+    check.Set("then", std::move(then));
+    Y otherwise = Y::Seq();
+    Y fail = Y::Map();
+    fail.Set("lua", Y::Text("error('send: unsupported type')"));
+    otherwise.seq.push_back(std::move(fail));
+    check.Set("else", std::move(otherwise));
+    Y wrapped = Y::Map();
+    wrapped.Set("if", std::move(check));
+    return wrapped;
   }
 
   std::string file_;
@@ -707,6 +770,10 @@ std::string RewriteLua(const std::string& code, const std::vector<std::string>& 
         out += "event";
       } else if (word == "_sessionid") {
         out += "instance_id()";
+      } else if (word == "_ioprocessors") {
+        // The SCXML Event I/O processor is the only one; its location addresses this instance.
+        out += "{scxml={location='#_scxml_'..instance_id()}, [\"" + std::string(kScxmlProcessor) +
+               "\"]={location='#_scxml_'..instance_id()}}";
       } else if (word == "_name") {
         out += Json(machine_name).dump();
       } else if (ids.count(word)) {

@@ -63,7 +63,8 @@ struct ActionSpec {
     kCancel,  // cancel a delayed `send` of this instance by its id (SCXML <cancel>)
     kLog,     // a log line: `label: value` (SCXML <log>)
     kIf,      // the first branch whose condition holds runs (SCXML <if>/<elseif>/<else>)
-    kForeach, // runs `actions` once per item of a Lua array (SCXML <foreach>)
+    kForeach, // runs `nested` once per item of a Lua array (SCXML <foreach>)
+    kBlock,   // runs `nested`; a failure raises error.execution and skips only the rest of the block
   };
   Kind kind = Kind::kLua;
   SourceLocation location;
@@ -101,16 +102,17 @@ struct ActionSpec {
   std::optional<ValueSpec> delay;
   std::optional<ValueSpec> send_id;
   std::string id_location;
+  std::optional<LuaCode> event_expr;  // kSend: the event name computed at run time (instead of `event`)
   // kLog: `label` (text) and the value in `data` (optional).
   std::string label;
   // kIf: `conditions[i]` guards `blocks[i]`; a missing condition (the `else`) always holds.
   std::vector<std::optional<LuaCode>> conditions;
   std::vector<std::vector<ActionSpec>> blocks;
   // kForeach: `code` is the array expression; each item is assigned to ctx path `item` (and its 1-based
-  // position to `index`, when given) before `loop_body` runs.
+  // position to `index`, when given) before `nested` runs. kBlock: `nested` are the block's actions.
   std::string item;
   std::string index;
-  std::vector<ActionSpec> loop_body;
+  std::vector<ActionSpec> nested;
 };
 
 // A delay as written in `after:`, `at: … offset:` and `sla:`: elapsed time ("PT4H", "P3D") or working

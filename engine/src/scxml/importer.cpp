@@ -205,6 +205,7 @@ class Importer {
     late_binding_ = Attr(root, "binding") == "late";
     if (name_.empty()) name_ = Attr(root, "name");
     name_ = MachineName(name_);
+    scxml_name_ = Has(root, "name") ? Attr(root, "name") : name_;
     CollectDataIds(root);
 
     Y doc = Y::Map();
@@ -289,7 +290,7 @@ class Importer {
   // when it is evaluated (5.9), not to make the document invalid: such an expression becomes a call to
   // error() with Lua's message, which the loader accepts and which fails exactly where the original did.
   std::string Lua(const std::string& code) const {
-    const std::string rewritten = RewriteLua(code, data_ids_, name_);
+    const std::string rewritten = RewriteLua(code, data_ids_, scxml_name_);
     const auto bad = lua::CheckSyntax(lua::Chunk{rewritten, file_, 1}, lua::SyntaxKind::kExpression);
     const bool statements = bad && !lua::CheckSyntax(lua::Chunk{rewritten, file_, 1},
                                                      lua::SyntaxKind::kStatements);
@@ -301,7 +302,7 @@ class Importer {
   }
   // Lua statements (<script>), checked like expressions.
   std::string LuaStatements(const std::string& code) const {
-    const std::string rewritten = RewriteLua(code, data_ids_, name_);
+    const std::string rewritten = RewriteLua(code, data_ids_, scxml_name_);
     const auto bad = lua::CheckSyntax(lua::Chunk{rewritten, file_, 1}, lua::SyntaxKind::kStatements);
     if (!bad) return rewritten;
     return "error(" + Json("script does not parse: " + bad->message).dump() + ")";
@@ -705,6 +706,7 @@ class Importer {
 
   std::string file_;
   std::string name_;
+  std::string scxml_name_;  // <scxml name> as written: the value of _name
   bool late_binding_ = false;
   int anonymous_ = 0;
   std::vector<std::string> data_ids_;
@@ -762,7 +764,7 @@ std::string RewriteLua(const std::string& code, const std::vector<std::string>& 
       const bool member = prev == '.' || prev == ':';
       const bool table_key = (prev == '{' || prev == ',') && k < n && code[k] == '=' &&
                              !(k + 1 < n && code[k + 1] == '=');
-      if (member && !(i >= 2 && code[i - 1] == '.' && code[i - 2] == '.')) {
+      if (member) {
         out += word;
       } else if (table_key) {
         out += word;
@@ -772,8 +774,8 @@ std::string RewriteLua(const std::string& code, const std::vector<std::string>& 
         out += "instance_id()";
       } else if (word == "_ioprocessors") {
         // The SCXML Event I/O processor is the only one; its location addresses this instance.
-        out += "{scxml={location='#_scxml_'..instance_id()}, [\"" + std::string(kScxmlProcessor) +
-               "\"]={location='#_scxml_'..instance_id()}}";
+        out += "({scxml={location='#_scxml_'..instance_id()}, [\"" + std::string(kScxmlProcessor) +
+               "\"]={location='#_scxml_'..instance_id()}})";
       } else if (word == "_name") {
         out += Json(machine_name).dump();
       } else if (ids.count(word)) {
@@ -786,7 +788,8 @@ std::string RewriteLua(const std::string& code, const std::vector<std::string>& 
       continue;
     }
     out += c;
-    if (!std::isspace(static_cast<unsigned char>(c))) prev = c;
+    const bool concat = c == '.' && ((i + 1 < n && code[i + 1] == '.') || (i > 0 && code[i - 1] == '.'));
+    if (!std::isspace(static_cast<unsigned char>(c))) prev = concat ? '+' : c;  // `..` is an operator
     ++i;
   }
   return out;

@@ -906,9 +906,9 @@ class MacroStep {
       auto id = EvaluateText(*a.send_id, a.location, "send.id");
       if (!id.ok()) return id.status();
       fx.send_id = *id;
-    } else {
-      fx.send_id = fx.key;
-    }
+    } else if (!a.id_location.empty()) {
+      fx.send_id = fx.key;  // generated, and stored where the designer asked
+    }  // else: no id (SCXML: the event's sendid is blank), so nothing can cancel it
     if (!a.id_location.empty()) {
       NURT_RETURN_IF_ERROR(AssignPath(&ctx_, a.id_location, fx.send_id).WithContext(a.location.ToString()));
     }

@@ -221,6 +221,10 @@ class Importer {
     Y states = Y::Map();
     for (const xmlNode* c : Children(root)) {
       if (IsStateElement(c)) AddState(c, &states);
+      if (Name(c) == "script") {
+        Warn(c, "<script> at the top level (run once when the document is loaded) is not supported: nurt "
+                "has no load-time statements; compute the values in <data expr> instead");
+      }
     }
     const std::vector<std::string> initial = Words(Attr(root, "initial"));
     if (initial.size() > 1 || (initial.size() == 1 && states.Find(initial.front()) == nullptr)) {
@@ -584,11 +588,9 @@ class Importer {
       if (!Declared(location)) {
         // SCXML 5.4: assigning to a location that was not declared is an error.execution.
         a.Set("lua", Y::Text("error(" + Json("assign: location '" + location + "' was not declared").dump() + ")"));
-      } else if (IsPath(location) && value.kind != Y::Kind::kNull) {
-        Y assign = Y::Map();
-        assign.Set(location, std::move(value));
-        a.Set("assign", std::move(assign));
       } else {
+        // Lua rather than `assign`: in SCXML's Lua data model a value may be nil (nurt's `assign` refuses
+        // nil, as a likely mistake in a designer's YAML).
         a.Set("lua", Y::Text(Lua(location) + " = " + (value.kind == Y::Kind::kNull ? "null" : "(" + value.text + ")")));
       }
     } else if (e == "log") {

@@ -412,6 +412,13 @@ void Loader::ParseState(const Entry& e, StateIndex parent, std::int32_t depth) {
       state(index).entry = ParseActions(x, "'entry' of " + where);
     } else if (x.key == "exit") {
       state(index).exit = ParseActions(x, "'exit' of " + where);
+    } else if (x.key == "transitions") {
+      if (kind == StateKind::kFinal) {
+        diag_.Error(x.key_at, "final-has-transitions",
+                    "final " + where + " cannot have 'transitions': nothing happens after a final state is "
+                                       "entered; remove 'transitions' or 'type: final'");
+      }
+      ParseTransitionList(x, index);
     } else if (x.key == "on" || x.key == "always") {
       if (kind == StateKind::kFinal) {
         diag_.Error(x.key_at, "final-has-transitions",

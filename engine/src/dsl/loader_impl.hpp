@@ -26,7 +26,7 @@ inline const std::vector<std::string> kContextKeys = {"initial", "schema"};
 inline const std::vector<std::string> kStateKeys = {"type",  "description", "initial", "states", "entry",
                                              "exit",  "on",          "always",  "output",
                                              "task",  "after",       "at",      "sla",
-                                             "history", "target", "actions"};
+                                             "history", "target", "actions", "transitions"};
 inline const std::vector<std::string> kTaskKeys = {"title",     "description", "assignee", "form",
                                             "checklist", "due",         "decisions", "sla"};
 inline const std::vector<std::string> kAssigneeKeys = {"role", "user"};
@@ -161,6 +161,7 @@ class Loader {
   void ParseMachineData(const Entry& e);
   void ParseErrors(const Entry& e);
   void ParseHistoryKeys(const YAML::Node& map, StateIndex s);
+  void ParseTransitionList(const Entry& e, StateIndex s);
   bool ReadPath(const Entry& e, const std::string& what, std::string* out);
   void ParseData(const Entry& e, const std::string& what, std::optional<ValueSpec>* value,
                  std::vector<std::pair<std::string, ValueSpec>>* fields, bool* is_map);

@@ -238,6 +238,37 @@ void Loader::ParseErrors(const Entry& e) {
   }
 }
 
+// `transitions:` — one ordered list of transitions, each with its `event` (none: eventless). Unlike `on:`,
+// whose map groups transitions by event, it keeps the written order across events, which SCXML's
+// selection ("the first matching transition in document order") depends on.
+void Loader::ParseTransitionList(const Entry& e, StateIndex s) {
+  const std::string where = "'transitions' of " + StateWhere(s);
+  if (!e.value.IsSequence()) {
+    WrongType(ValueAt(e), where, "a list of transitions (event, target, guard, actions, type)", e.value);
+    return;
+  }
+  for (const auto& item : e.value) {
+    if (!item.IsMap()) {
+      WrongType(At(item), "an item of " + where, "a transition map (event, target, guard, actions, type)", item);
+      continue;
+    }
+    std::string event;
+    for (const Entry& x : Entries(item)) {
+      if (x.key != "event") continue;
+      if (!ReadText(x, "'event' of a transition in " + where, &event)) continue;
+      if (!std::regex_match(event, EventDescriptorPattern())) {
+        diag_.Error(ValueAt(x), "bad-value",
+                    "event name " + Quote(event) +
+                        " is not valid: use dot-separated words of letters, digits, '_' and '-' "
+                        "(e.g. payment.received), or '*' for every event");
+      }
+    }
+    ParseTransitionMap(item, s, event, At(item),
+                       (event.empty() ? "an eventless transition" : "transition " + Quote(event)) + " in " + where,
+                       {"event"});
+  }
+}
+
 void Loader::ParseHistoryKeys(const YAML::Node& map, StateIndex s) {
   const std::string where = StateWhere(s);
   bool has_target = false;

@@ -555,7 +555,19 @@ class MacroStep {
     return false;
   }
 
-  void EnterStates(const std::set<StateIndex>& to_enter, const std::set<StateIndex>& /*default*/) {
+  void EnterStates(const std::set<StateIndex>& to_enter, const std::set<StateIndex>& default_entry) {
+    EnterStatesInOrder(to_enter, default_entry);
+    default_history_actions_.clear();  // they belong to this microstep only
+  }
+
+  void EnterStatesInOrder(const std::set<StateIndex>& to_enter, const std::set<StateIndex>& /*default*/) {
+    // A history default transition whose parent stays active (a transition from inside the parent to
+    // its history state) has no parent entry to follow: its actions run first.
+    for (const auto& [parent, actions] : default_history_actions_) {
+      if (to_enter.count(parent) > 0) continue;
+      RunBlock(*actions);
+      if (!fatal_.ok()) return;
+    }
     for (StateIndex s : to_enter) {  // ascending = document order, parents before children
       active_[Idx(s)] = true;
       RunBlock(S(s).entry);

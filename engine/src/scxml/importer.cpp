@@ -397,6 +397,7 @@ class Importer {
         }
       }
     }
+    std::vector<const xmlNode*> transitions;
     int onentries = 0, onexits = 0;
     for (const xmlNode* c : Children(n)) {
       onentries += Name(c) == "onentry";
@@ -421,7 +422,7 @@ class Importer {
       } else if (ce == "onexit") {
         add_handler(c, onexits, &exit);
       } else if (ce == "transition") {
-        AddTransition(c, &on, &always);
+        transitions.push_back(c);
       } else if (IsStateElement(c)) {
         AddState(c, &children);
       } else if (ce == "invoke") {
@@ -468,10 +469,17 @@ class Importer {
     } else if (initial.size() > 1) {
       Warn(n, "several initial states (" + Join(initial) + ") are not supported; the first child is entered");
     }
+    Y list = Y::Seq();
+    if (GroupingKeepsOrder(transitions)) {
+      for (const xmlNode* t : transitions) AddTransition(t, &on, &always);
+    } else {
+      for (const xmlNode* t : transitions) AddToList(t, &list);
+    }
     if (!entry.Empty()) st.Set("entry", std::move(entry));
     if (!exit.Empty()) st.Set("exit", std::move(exit));
     if (!on.Empty()) st.Set("on", std::move(on));
     if (!always.Empty()) st.Set("always", std::move(always));
+    if (!list.Empty()) st.Set("transitions", std::move(list));
     if (!children.Empty()) st.Set("states", std::move(children));
     if (e == "parallel" && children.Empty() && st.Find("states") == nullptr) {
       Warn(n, "an empty <parallel> becomes an atomic state");
@@ -509,6 +517,46 @@ class Importer {
       for (const auto& x : targets) list.seq.push_back(Y::Text(x));
       out->Set("target", std::move(list));
     }
+  }
+
+  // The state's transitions in document order, one entry per event descriptor (`event` absent for an
+  // eventless one), for `transitions:` when `on:` would reorder them.
+  void AddToList(const xmlNode* t, Y* list) {
+    Y tr = Y::Map();
+    SetTargets(t, &tr);
+    if (!Trim(Attr(t, "cond")).empty()) tr.Set("guard", Y::Text(Lua(Attr(t, "cond"))));
+    Y actions = Actions(t);
+    if (!actions.Empty()) tr.Set("actions", std::move(actions));
+    if (Attr(t, "type") == "internal") tr.Set("type", Y::Text("internal"));
+    const std::vector<std::string> events = Words(Attr(t, "event"));
+    if (events.empty()) {
+      list->seq.push_back(std::move(tr));
+      return;
+    }
+    for (std::string ev : events) {
+      if (ev.size() > 2 && ev.compare(ev.size() - 2, 2, ".*") == 0) ev.resize(ev.size() - 2);
+      if (ev == ".*") ev = "*";
+      Y item = Y::Map();
+      item.Set("event", Y::Text(ev));
+      for (const auto& [k, v] : tr.map) item.Set(k, v);
+      list->seq.push_back(std::move(item));
+    }
+  }
+
+  // Whether grouping the eventful transitions by event (`on:`) keeps their document order: it does when
+  // no event comes back after another one.
+  static bool GroupingKeepsOrder(const std::vector<const xmlNode*>& transitions) {
+    std::vector<std::string> seen;
+    std::string last;
+    for (const xmlNode* t : transitions) {
+      const std::string ev = Attr(t, "event");
+      if (ev.empty()) continue;
+      if (ev != last && std::find(seen.begin(), seen.end(), ev) != seen.end()) return false;
+      if (Words(ev).size() > 1) return false;
+      seen.push_back(ev);
+      last = ev;
+    }
+    return true;
   }
 
   void AddTransition(const xmlNode* t, Y* on, Y* always) {

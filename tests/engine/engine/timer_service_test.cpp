@@ -358,8 +358,6 @@ TEST_F(TimerServiceTest, ReplayingTheLogReproducesTheSnapshotIncludingTimerFirin
   EXPECT_EQ(*replayed, engine_->Show(kOrg, id)->record.snapshot);
 }
 
-}  // namespace
-}  // namespace nurt::engine
 
 // A `send` with a delay (docs/dsl.md "SCXML executable content") is a durable timer of the instance:
 // armed in the commit that runs the action, fired with the data it was sent with, cancelled by `cancel`
@@ -411,3 +409,6 @@ TEST_F(TimerServiceTest, DelayedSendsAreInstanceTimersThatCancelFinds) {
   EXPECT_EQ(Advance(minutes(30)), 0);
   EXPECT_EQ(State(id), std::vector<std::string>{"pinged"});
 }
+
+}  // namespace
+}  // namespace nurt::engine

@@ -288,6 +288,28 @@ states:
   EXPECT_EQ(s.snapshot.context["defaulted"], true);
 }
 
+// `transitions:` keeps the written order across events; `on:` groups them by event.
+TEST_F(ScxmlActionsTest, TransitionListKeepsDocumentOrderAcrossEvents) {
+  Load(R"Y(
+data: { n: 3 }
+states:
+  s:
+    transitions:
+      - { event: entering.a, guard: "ctx.n == 1", target: one }
+      - { event: entering, guard: "ctx.n == 2", target: two }
+      - { event: entering.b, guard: "ctx.n == 3", target: three }
+      - { event: entering, guard: "ctx.n == 3", target: wrong }
+      - { guard: "ctx.n == 0", target: one }
+  one: {}
+  two: {}
+  three: {}
+  wrong: {}
+)Y");
+  StepResult s = MustStart();
+  StepResult r = MustSend(s.snapshot, Event{"entering.b"});
+  EXPECT_EQ(Leaves(r.snapshot), Strings{"three"}) << "the third transition is written before the fourth";
+}
+
 TEST(ScxmlLoaderTest, ReportsBadSendHistoryAndErrorsValues) {
   const std::string text = R"Y(apiVersion: nurt/v1
 kind: Machine
@@ -314,6 +336,7 @@ states:
   EXPECT_NE(all.find("'send' has no 'event'"), std::string::npos) << all;
   EXPECT_NE(all.find("'cancel' has no 'id'"), std::string::npos) << all;
   EXPECT_NE(all.find("'foreach' has no 'item'"), std::string::npos) << all;
+  EXPECT_NE(all.find("event name 'bad event' is not valid"), std::string::npos) << all;
 }
 
 }  // namespace

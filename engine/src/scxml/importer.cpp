@@ -470,11 +470,8 @@ class Importer {
       Warn(n, "several initial states (" + Join(initial) + ") are not supported; the first child is entered");
     }
     Y list = Y::Seq();
-    if (GroupingKeepsOrder(transitions)) {
-      for (const xmlNode* t : transitions) AddTransition(t, &on, &always);
-    } else {
-      for (const xmlNode* t : transitions) AddToList(t, &list);
-    }
+    const bool grouped = GroupingKeepsOrder(transitions);
+    for (const xmlNode* t : transitions) AddTransition(t, &on, &always, grouped ? nullptr : &list);
     if (!entry.Empty()) st.Set("entry", std::move(entry));
     if (!exit.Empty()) st.Set("exit", std::move(exit));
     if (!on.Empty()) st.Set("on", std::move(on));
@@ -519,65 +516,63 @@ class Importer {
     }
   }
 
-  // The state's transitions in document order, one entry per event descriptor (`event` absent for an
-  // eventless one), for `transitions:` when `on:` would reorder them.
-  void AddToList(const xmlNode* t, Y* list) {
+  // target, guard, actions and type of a <transition>, as a nurt transition map.
+  Y TransitionMap(const xmlNode* t) {
     Y tr = Y::Map();
     SetTargets(t, &tr);
     if (!Trim(Attr(t, "cond")).empty()) tr.Set("guard", Y::Text(Lua(Attr(t, "cond"))));
     Y actions = Actions(t);
     if (!actions.Empty()) tr.Set("actions", std::move(actions));
     if (Attr(t, "type") == "internal") tr.Set("type", Y::Text("internal"));
-    const std::vector<std::string> events = Words(Attr(t, "event"));
-    if (events.empty()) {
-      list->seq.push_back(std::move(tr));
-      return;
-    }
-    for (std::string ev : events) {
+    return tr;
+  }
+
+  // A transition's event descriptors as nurt writes them ("foo.*" is "foo", ".*" is "*").
+  static std::vector<std::string> Descriptors(const xmlNode* t) {
+    std::vector<std::string> out;
+    for (std::string ev : Words(Attr(t, "event"))) {
       if (ev.size() > 2 && ev.compare(ev.size() - 2, 2, ".*") == 0) ev.resize(ev.size() - 2);
-      if (ev == ".*") ev = "*";
-      Y item = Y::Map();
-      item.Set("event", Y::Text(ev));
-      for (const auto& [k, v] : tr.map) item.Set(k, v);
-      list->seq.push_back(std::move(item));
+      out.push_back(ev == ".*" ? "*" : ev);
     }
+    return out;
   }
 
   // Whether grouping the eventful transitions by event (`on:`) keeps their document order: it does when
-  // no event comes back after another one.
+  // no event comes back after another one (and no transition names several).
   static bool GroupingKeepsOrder(const std::vector<const xmlNode*>& transitions) {
     std::vector<std::string> seen;
-    std::string last;
     for (const xmlNode* t : transitions) {
       const std::string ev = Attr(t, "event");
       if (ev.empty()) continue;
-      if (ev != last && std::find(seen.begin(), seen.end(), ev) != seen.end()) return false;
       if (Words(ev).size() > 1) return false;
+      if (!seen.empty() && seen.back() != ev && std::find(seen.begin(), seen.end(), ev) != seen.end()) {
+        return false;
+      }
       seen.push_back(ev);
-      last = ev;
     }
     return true;
   }
 
-  void AddTransition(const xmlNode* t, Y* on, Y* always) {
-    Y tr = Y::Map();
-    SetTargets(t, &tr);
-    if (!Trim(Attr(t, "cond")).empty()) tr.Set("guard", Y::Text(Lua(Attr(t, "cond"))));
-    Y actions = Actions(t);
-    if (!actions.Empty()) tr.Set("actions", std::move(actions));
-    if (Attr(t, "type") == "internal") tr.Set("type", Y::Text("internal"));
-    const std::vector<std::string> events = Words(Attr(t, "event"));
+  // Adds a <transition> to `on:` (grouped by event), `always:` (eventless) or, when `list` is given, to
+  // `transitions:` in document order (one entry per event descriptor).
+  void AddTransition(const xmlNode* t, Y* on, Y* always, Y* list) {
+    const Y tr = TransitionMap(t);
+    const std::vector<std::string> events = Descriptors(t);
     if (events.empty()) {
-      always->seq.push_back(std::move(tr));
+      (list != nullptr ? list : always)->seq.push_back(tr);
       return;
     }
-    for (std::string ev : events) {
-      // "foo.*" is "foo" (prefix matching is the default).
-      if (ev.size() > 2 && ev.compare(ev.size() - 2, 2, ".*") == 0) ev.resize(ev.size() - 2);
-      if (ev == ".*") ev = "*";
-      Y* list = on->Find(ev);
-      if (list == nullptr) list = &on->Set(ev, Y::Seq());
-      list->seq.push_back(tr);
+    for (const std::string& ev : events) {
+      if (list != nullptr) {
+        Y item = Y::Map();
+        item.Set("event", Y::Text(ev));
+        for (const auto& [k, v] : tr.map) item.Set(k, v);
+        list->seq.push_back(std::move(item));
+        continue;
+      }
+      Y* group = on->Find(ev);
+      if (group == nullptr) group = &on->Set(ev, Y::Seq());
+      group->seq.push_back(tr);
     }
   }
 

@@ -249,6 +249,8 @@ void Loader::ParseTop(const YAML::Node& root) {
       ParseMachineData(e);
     } else if (e.key == "errors") {
       ParseErrors(e);
+    } else if (e.key == "init") {
+      d.init = ParseActions(e, "'init' of the machine");
     } else {
       UnknownKey(e, "the machine", kTopKeys);
     }

@@ -21,7 +21,7 @@ namespace nurt::dsl::internal {
 
 inline const std::vector<std::string> kTopKeys = {"apiVersion", "kind",    "name",   "version",
                                            "description", "context", "initial", "states",
-                                           "data",        "errors"};
+                                           "data",        "errors",  "init"};
 inline const std::vector<std::string> kContextKeys = {"initial", "schema"};
 inline const std::vector<std::string> kStateKeys = {"type",  "description", "initial", "states", "entry",
                                              "exit",  "on",          "always",  "output",

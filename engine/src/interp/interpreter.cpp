@@ -99,6 +99,8 @@ class MacroStep {
       if (!st.ok()) RaiseError(st, spec.expression.location);
       NURT_RETURN_IF_ERROR(fatal_);
     }
+    RunBlock(def_.init);  // `init:` (SCXML's top-level <script>), before any state is entered
+    NURT_RETURN_IF_ERROR(fatal_);
     std::set<StateIndex> to_enter, default_entry;
     const auto& root = def_.state(dsl::kRootState);
     StateIndex first = root.initial != dsl::kNoState

@@ -219,13 +219,12 @@ class Importer {
     CollectData(root, &data, /*top=*/true);
     if (!data.Empty()) doc.Set("data", std::move(data));
     Y states = Y::Map();
+    Y init = Y::Seq();
     for (const xmlNode* c : Children(root)) {
       if (IsStateElement(c)) AddState(c, &states);
-      if (Name(c) == "script") {
-        Warn(c, "<script> at the top level (run once when the document is loaded) is not supported: nurt "
-                "has no load-time statements; compute the values in <data expr> instead");
-      }
+      if (Name(c) == "script") init.seq.push_back(Action(c));  // run at load time: the machine's `init:`
     }
+    if (!init.Empty()) doc.Set("init", std::move(init));
     const std::vector<std::string> initial = Words(Attr(root, "initial"));
     if (initial.size() > 1 || (initial.size() == 1 && states.Find(initial.front()) == nullptr)) {
       // Several or deeper initial states: a first top-level pseudo-state goes there at once (as for
@@ -282,6 +281,15 @@ class Importer {
     for (const xmlNode* c : Children(n)) {
       const std::string e = Name(c);
       if (e == "data" && Has(c, "id")) data_ids_.push_back(Attr(c, "id"));
+      if (e == "script") {
+        // A global a script assigns (`x = 1` at the start of a line) is a variable of the data model.
+        static const std::regex assigned(R"re((?:^|\n|;)\s*([A-Za-z_][A-Za-z0-9_]*)\s*=[^=])re");
+        const std::string text = TextOf(c);
+        for (auto it = std::sregex_iterator(text.begin(), text.end(), assigned); it != std::sregex_iterator();
+             ++it) {
+          if ((*it)[1] != "local") data_ids_.push_back((*it)[1]);
+        }
+      }
       if (e == "foreach") {
         if (Has(c, "item")) data_ids_.push_back(Attr(c, "item"));
         if (Has(c, "index")) data_ids_.push_back(Attr(c, "index"));

@@ -587,12 +587,15 @@ TEST_F(InterpreterTest, MachineDataIsComputedInOrderBeforeTheFirstEntry) {
 data:
   a: 2
   b: "ctx.a * 10"
+init:
+  - lua: "ctx.d = ctx.b + 5"
 states:
   s:
-    entry: [ { assign: { c: "ctx.b + 1" } } ]
+    entry: [ { assign: { c: "ctx.d + 1" } } ]
 )Y");
   StepResult r = Start();
-  EXPECT_EQ(r.snapshot.context, (Json{{"a", 2}, {"b", 20}, {"c", 21}}));
+  EXPECT_EQ(r.snapshot.context, (Json{{"a", 2}, {"b", 20}, {"d", 25}, {"c", 26}}))
+      << "data, then init, then the first entry";
 }
 
 TEST_F(InterpreterTest, UnhandledErrorsRejectByDefaultAndAreDroppedWithErrorsIgnore) {

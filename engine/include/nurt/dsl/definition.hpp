@@ -245,6 +245,9 @@ struct Definition {
   // `data:` — fields of the instance data computed at start, in written order, before the first state is
   // entered (SCXML early binding); each value follows docs/dsl.md "Values" and may use earlier fields.
   std::vector<std::pair<std::string, ValueSpec>> data;
+  // `init:` — actions run once at start, after `data:` and before the first state is entered (SCXML's
+  // top-level <script>). A failure raises error.execution, like any block.
+  std::vector<ActionSpec> init;
   // `errors: ignore` — an error.* event no active state handles is dropped (SCXML) instead of rejecting
   // the whole event (the default, `errors: reject`).
   bool ignore_unhandled_errors = false;

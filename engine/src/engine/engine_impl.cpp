@@ -431,14 +431,14 @@ class EngineImpl final : public Engine {
         req.data = Json::parse(timer->detail.empty() ? "{}" : timer->detail, nullptr, false);
         if (req.data.is_discarded()) req.data = Json::object();
       } else {
-      req.data = Json{{"timer",
-                       {{"id", timer->id},
-                        {"state", timer->state},
-                        {"kind", timer->kind},
-                        {"description", timer->description},
-                        {"dueAt", FormatIso8601(timer->due_at)},
-                        {"firedAt", FormatIso8601(now)},
-                        {"lateMs", lateness}}}};
+        req.data = Json{{"timer",
+                         {{"id", timer->id},
+                          {"state", timer->state},
+                          {"kind", timer->kind},
+                          {"description", timer->description},
+                          {"dueAt", FormatIso8601(timer->due_at)},
+                          {"firedAt", FormatIso8601(now)},
+                          {"lateMs", lateness}}}};
       }
       req.idempotency_key = "timer:" + timer->id;
       req.actor = "nurt:timer";
@@ -933,6 +933,7 @@ class EngineImpl final : public Engine {
       const interp::Effect& fx = step.effects[i];
       if (fx.kind == interp::Effect::Kind::kCancel) {
         // `cancel`: a send armed earlier in this very step is simply not armed; older ones are cancelled.
+        if (fx.send_id.empty()) continue;  // sends without an id cannot be cancelled
         const std::string state = SendTimerState(fx.send_id);
         auto& armed = commit->timers_armed;
         armed.erase(std::remove_if(armed.begin(), armed.end(),
@@ -952,7 +953,8 @@ class EngineImpl final : public Engine {
         t.state = SendTimerState(fx.send_id);
         t.kind = "send";
         t.event = fx.name;
-        t.description = "send " + fx.send_id + " after " + FormatIsoDuration(std::chrono::milliseconds(fx.delay_ms));
+        t.description = "send " + (fx.send_id.empty() ? fx.name : fx.send_id) + " after " +
+                        FormatIsoDuration(std::chrono::milliseconds(fx.delay_ms));
         t.due_at = event.occurred_at + std::chrono::milliseconds(fx.delay_ms);
         t.armed_at = event.occurred_at;
         t.armed_by_sequence = sequence;

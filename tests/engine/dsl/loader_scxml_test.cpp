@@ -21,6 +21,8 @@ states:
           - send: { data: 1 }
           - cancel: {}
           - foreach: { array: "ctx.x" }
+    transitions:
+      - { event: "bad event", target: a }
 )Y";
   LoadResult r = LoadMachineText(text, "t.yaml");
   EXPECT_EQ(r.definition, nullptr);

@@ -187,7 +187,7 @@ TEST_F(ExamplesTest, EveryFileLoadsWithoutDiagnosticsAndMachineNamesAreUnique) {
       "lead", "invoice", "installation.project", "feature.document_order",
       "feature.exit_entry_order", "feature.parallel", "feature.final_done", "feature.eventless",
       "feature.internal_events", "feature.spawn_and_send", "feature.spawn_child",
-      "feature.error_handling", "feature.context_schema"};
+      "feature.error_handling", "feature.context_schema", "followup"};
   EXPECT_EQ(got, expected);
 }
 

@@ -172,8 +172,9 @@ std::string Trim(const std::string& s) {
   return s.substr(b, e - b + 1);
 }
 
-// A Lua long-bracket string literal holding `text` exactly.
+// A Lua string literal holding `text` exactly: 'text' when that needs no escaping, else a long bracket.
 std::string LuaString(const std::string& text) {
+  if (text.find_first_of("'\\\n\r") == std::string::npos) return "'" + text + "'";
   std::string eq;
   while (text.find("]" + eq + "]") != std::string::npos) eq += "=";
   return "[" + eq + "[" + text + "]" + eq + "]";

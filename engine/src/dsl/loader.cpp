@@ -743,14 +743,17 @@ void Loader::ParseOn(const Entry& e, StateIndex s) {
     return;
   }
   for (const Entry& x : Entries(e.value)) {
-    if (!std::regex_match(x.key, EventDescriptorPattern())) {
-      diag_.Error(x.key_at, "bad-value",
-                  "event name " + Quote(x.key) +
-                      " is not valid: use dot-separated words of letters, digits, '_' and '-' "
-                      "(e.g. payment.received), or '*' for every event");
-    }
+    CheckEventDescriptor(x.key, x.key_at);
     ParseTransitions(x, s, x.key);
   }
+}
+
+void Loader::CheckEventDescriptor(const std::string& event, const SourceLocation& at) {
+  if (std::regex_match(event, EventDescriptorPattern())) return;
+  diag_.Error(at, "bad-value",
+              "event name " + Quote(event) +
+                  " is not valid: use dot-separated words of letters, digits, '_' and '-' "
+                  "(e.g. payment.received), or '*' for every event");
 }
 
 void Loader::ParseTransitions(const Entry& e, StateIndex s, const std::string& event) {

@@ -162,6 +162,8 @@ class Loader {
   void ParseErrors(const Entry& e);
   void ParseHistoryKeys(const YAML::Node& map, StateIndex s);
   void ParseTransitionList(const Entry& e, StateIndex s);
+  // bad-value unless `event` is an event descriptor (dot-separated tokens or "*").
+  void CheckEventDescriptor(const std::string& event, const SourceLocation& at);
   bool ReadPath(const Entry& e, const std::string& what, std::string* out);
   void ParseData(const Entry& e, const std::string& what, std::optional<ValueSpec>* value,
                  std::vector<std::pair<std::string, ValueSpec>>* fields, bool* is_map);

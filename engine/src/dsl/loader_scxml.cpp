@@ -255,13 +255,7 @@ void Loader::ParseTransitionList(const Entry& e, StateIndex s) {
     std::string event;
     for (const Entry& x : Entries(item)) {
       if (x.key != "event") continue;
-      if (!ReadText(x, "'event' of a transition in " + where, &event)) continue;
-      if (!std::regex_match(event, EventDescriptorPattern())) {
-        diag_.Error(ValueAt(x), "bad-value",
-                    "event name " + Quote(event) +
-                        " is not valid: use dot-separated words of letters, digits, '_' and '-' "
-                        "(e.g. payment.received), or '*' for every event");
-      }
+      if (ReadText(x, "'event' of a transition in " + where, &event)) CheckEventDescriptor(event, ValueAt(x));
     }
     ParseTransitionMap(item, s, event, At(item),
                        (event.empty() ? "an eventless transition" : "transition " + Quote(event)) + " in " + where,

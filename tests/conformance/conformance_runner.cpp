@@ -1,15 +1,17 @@
-// The W3C SCXML conformance suite (Lua datamodel) against nurt: imports every test of the suite with
-// `nurt import scxml`'s importer, loads the YAML with the DSL loader and runs it in virtual time; a test
-// passes when the machine ends in its final state `pass`. Prints the table (test, mandatory/optional,
-// pass/fail/skip, reason), writes it as Markdown to --out, and fails when fewer mandatory tests pass than
-// the number recorded in --expected (tests/conformance/expected_mandatory_passes.txt).
+// The W3C SCXML conformance suite (Lua datamodel) against nurt: imports every test of the suite
+// with `nurt import scxml`'s importer, loads the YAML with the DSL loader and runs it in virtual
+// time; a test passes when the machine ends in its final state `pass`. Prints the table (test,
+// mandatory/optional, pass/fail/skip, reason), writes it as Markdown to --out, and fails when fewer
+// mandatory tests pass than the number recorded in --expected
+// (tests/conformance/expected_mandatory_passes.txt).
 //
 //   nurt_conformance --suite DIR --expected FILE --known FILE --out FILE [--only ID]
 //
-// The run drives the pure Interpreter as an SCXML session would: the instance's own external queue holds
-// `send` events (effects), ordered by due time in virtual time, so a delay of 2s costs nothing; `cancel`
-// removes a pending delayed one. The engine persists the same effects as durable timers (docs/dsl.md
-// "Sending and cancelling"); this runner skips the store only to run 190 machines in well under a second.
+// The run drives the pure Interpreter as an SCXML session would: the instance's own external queue
+// holds `send` events (effects), ordered by due time in virtual time, so a delay of 2s costs
+// nothing; `cancel` removes a pending delayed one. The engine persists the same effects as durable
+// timers (docs/dsl.md "Sending and cancelling"); this runner skips the store only to run 190
+// machines in well under a second.
 
 #include <algorithm>
 #include <filesystem>
@@ -51,8 +53,10 @@ std::string ReadFile(const std::string& path) {
 
 std::vector<TestCase> ReadManifest(const std::string& text) {
   std::vector<TestCase> out;
-  static const std::regex test(R"re(<test\s+id="([^"]+)"\s+conformance="(\w+)"\s+manual="(\w+)")re");
-  for (auto it = std::sregex_iterator(text.begin(), text.end(), test); it != std::sregex_iterator(); ++it) {
+  static const std::regex test(
+      R"re(<test\s+id="([^"]+)"\s+conformance="(\w+)"\s+manual="(\w+)")re");
+  for (auto it = std::sregex_iterator(text.begin(), text.end(), test); it != std::sregex_iterator();
+       ++it) {
     out.push_back(TestCase{(*it)[1], (*it)[2] == "mandatory", (*it)[3] == "true"});
   }
   return out;
@@ -66,7 +70,8 @@ struct Queued {
 };
 
 // Runs one imported machine to the end of its external queue (or 1,000 events).
-Outcome RunMachine(const std::shared_ptr<const nurt::dsl::Definition>& def, nurt::lua::Runtime* lua) {
+Outcome RunMachine(const std::shared_ptr<const nurt::dsl::Definition>& def,
+                   nurt::lua::Runtime* lua) {
   using nurt::interp::Effect;
   const nurt::interp::Interpreter interpreter(def, lua);
   nurt::interp::StepOptions options;
@@ -80,7 +85,9 @@ Outcome RunMachine(const std::shared_ptr<const nurt::dsl::Definition>& def, nurt
     for (const Effect& fx : r.effects) {
       if (fx.kind == Effect::Kind::kCancel) {
         queue.erase(std::remove_if(queue.begin(), queue.end(),
-                                   [&](const Queued& q) { return q.delayed && q.event.send_id == fx.send_id; }),
+                                   [&](const Queued& q) {
+                                     return q.delayed && q.event.send_id == fx.send_id;
+                                   }),
                     queue.end());
       } else if (fx.kind == Effect::Kind::kSend && fx.to == options.instance_id) {
         Queued q;
@@ -120,7 +127,8 @@ Outcome RunMachine(const std::shared_ptr<const nurt::dsl::Definition>& def, nurt
     apply(*r);
   }
   const auto leaves = snapshot.ActiveLeaves(*def);
-  if (snapshot.done && std::find(leaves.begin(), leaves.end(), "pass") != leaves.end()) return {"pass", ""};
+  if (snapshot.done && std::find(leaves.begin(), leaves.end(), "pass") != leaves.end())
+    return {"pass", ""};
   std::string where;
   for (const auto& l : leaves) where += (where.empty() ? "" : ", ") + l;
   return {"fail", std::string(snapshot.done ? "ended in " : "stopped in ") + where +
@@ -150,7 +158,8 @@ int main(int argc, char** argv) {
     std::cerr << lua.status().message() << "\n";
     return 2;
   }
-  // Why a test fails when the importer had nothing to warn about (tests/conformance/known_failures.tsv).
+  // Why a test fails when the importer had nothing to warn about
+  // (tests/conformance/known_failures.tsv).
   std::map<std::string, std::string> known;
   {
     std::istringstream lines(ReadFile(args["--known"]));
@@ -202,20 +211,20 @@ int main(int argc, char** argv) {
     }
     const int v = o.verdict == "pass" ? 0 : o.verdict == "fail" ? 1 : 2;
     ++counts[t.mandatory ? 1 : 0][v];
-    table << "| " << t.id << " | " << (t.mandatory ? "mandatory" : "optional") << " | " << o.verdict << " | "
-          << Escape(o.reason) << " |\n";
+    table << "| " << t.id << " | " << (t.mandatory ? "mandatory" : "optional") << " | " << o.verdict
+          << " | " << Escape(o.reason) << " |\n";
   }
   std::ostringstream summary;
   summary << "mandatory: " << counts[1][0] << " pass, " << counts[1][1] << " fail, " << counts[1][2]
-          << " skip; optional: " << counts[0][0] << " pass, " << counts[0][1] << " fail, " << counts[0][2]
-          << " skip (" << not_in_lua << " manifest tests have no Lua version)\n";
+          << " skip; optional: " << counts[0][0] << " pass, " << counts[0][1] << " fail, "
+          << counts[0][2] << " skip (" << not_in_lua << " manifest tests have no Lua version)\n";
   std::cout << table.str() << "\n" << summary.str();
   if (args.count("--out")) {
     std::ofstream out(args["--out"]);
     out << "# W3C SCXML conformance (Lua datamodel)\n\n" << summary.str() << "\n" << table.str();
   }
-  // Every machine of the suite (tests, their child documents, the encoding tests) imports, loads and
-  // draws: `nurt import scxml` + `nurt graph` work for all of them.
+  // Every machine of the suite (tests, their child documents, the encoding tests) imports, loads
+  // and draws: `nurt import scxml` + `nurt graph` work for all of them.
   int drawn = 0, files = 0;
   std::vector<std::string> undrawable;
   for (const auto& entry : std::filesystem::directory_iterator(suite + "/lua")) {
@@ -232,8 +241,10 @@ int main(int argc, char** argv) {
       undrawable.push_back(path + ": the imported YAML does not load");
       continue;
     }
-    const std::string mermaid = nurt::dsl::RenderGraph(*loaded.definition, nurt::dsl::GraphFormat::kMermaid);
-    const std::string dot = nurt::dsl::RenderGraph(*loaded.definition, nurt::dsl::GraphFormat::kDot);
+    const std::string mermaid =
+        nurt::dsl::RenderGraph(*loaded.definition, nurt::dsl::GraphFormat::kMermaid);
+    const std::string dot =
+        nurt::dsl::RenderGraph(*loaded.definition, nurt::dsl::GraphFormat::kDot);
     if (mermaid.empty() || dot.empty()) {
       undrawable.push_back(path + ": nothing drawn");
       continue;
@@ -246,8 +257,8 @@ int main(int argc, char** argv) {
   if (args.count("--expected") && !args.count("--only")) {
     const int expected = std::atoi(ReadFile(args["--expected"]).c_str());
     if (counts[1][0] < expected) {
-      std::cerr << "nurt_conformance: " << counts[1][0] << " mandatory tests pass, fewer than the " << expected
-                << " recorded in " << args["--expected"] << ": a regression\n";
+      std::cerr << "nurt_conformance: " << counts[1][0] << " mandatory tests pass, fewer than the "
+                << expected << " recorded in " << args["--expected"] << ": a regression\n";
       return 1;
     }
   }

@@ -6,14 +6,16 @@
 namespace nurt::cli {
 
 const char* ImportUsage() {
-  return "  import scxml FILE [--name NAME]       print an SCXML document as nurt YAML (docs/scxml.md);\n"
+  return "  import scxml FILE [--name NAME]       print an SCXML document as nurt YAML "
+         "(docs/scxml.md);\n"
          "                                        unsupported parts as warnings on stderr\n";
 }
 
-int RunImportCommand(const std::vector<std::string>& args, const std::string& name, std::ostream& out,
-                     std::ostream& err) {
+int RunImportCommand(const std::vector<std::string>& args, const std::string& name,
+                     std::ostream& out, std::ostream& err) {
   if (args.size() != 2 || args[0] != "scxml") {
-    err << "nurt import: write `nurt import scxml FILE.scxml` (SCXML is the only format)\n\n" << ImportUsage();
+    err << "nurt import: write `nurt import scxml FILE.scxml` (SCXML is the only format)\n\n"
+        << ImportUsage();
     return 2;
   }
   scxml::ImportOptions options;
@@ -27,7 +29,8 @@ int RunImportCommand(const std::vector<std::string>& args, const std::string& na
     const auto colon = w.find(": ");
     err << w.substr(0, colon) << ": warning: " << w.substr(colon + 2) << "\n";
   }
-  const dsl::LoadResult loaded = dsl::LoadMachineText(imported->yaml, imported->machine_name + ".yaml");
+  const dsl::LoadResult loaded =
+      dsl::LoadMachineText(imported->yaml, imported->machine_name + ".yaml");
   if (!loaded.definition) {
     err << "nurt import: the YAML made from " << args[1]
         << " does not load (a bug in the importer; please report it with the file):\n";

@@ -1,7 +1,8 @@
 // The parts of the DSL that SCXML's executable content and data model need (docs/dsl.md "Sending,
-// cancelling, logging, branching and loops", "History states", "Machine data"): the `send`, `cancel`,
-// `log`, `if` and `foreach` actions, the machine's `data:` and `errors:`, and `type: history` states.
-// They are ordinary DSL, usable in any machine; `nurt import scxml` maps SCXML onto them.
+// cancelling, logging, branching and loops", "History states", "Machine data"): the `send`,
+// `cancel`, `log`, `if` and `foreach` actions, the machine's `data:` and `errors:`, and `type:
+// history` states. They are ordinary DSL, usable in any machine; `nurt import scxml` maps SCXML
+// onto them.
 
 #include <yaml-cpp/yaml.h>
 
@@ -20,10 +21,11 @@ bool Loader::ReadPath(const Entry& e, const std::string& what, std::string* out)
   std::string path;
   if (!ReadText(e, what, &path)) return false;
   if (!std::regex_match(path, AssignPathPattern())) {
-    diag_.Error(ValueAt(e), "bad-value",
-                what + " " + Quote(path) +
-                    " is not a field path: use names of letters, digits and '_' joined by dots, e.g. "
-                    "customer.name");
+    diag_.Error(
+        ValueAt(e), "bad-value",
+        what + " " + Quote(path) +
+            " is not a field path: use names of letters, digits and '_' joined by dots, e.g. "
+            "customer.name");
     return false;
   }
   *out = path;
@@ -32,8 +34,8 @@ bool Loader::ReadPath(const Entry& e, const std::string& what, std::string* out)
 
 void Loader::ParseSend(const Entry& e, ActionSpec* action) {
   if (!e.value.IsMap()) {
-    WrongType(ValueAt(e), "'send'", "a map, e.g. send: { event: reminder, delay: \"'PT1H'\", id: \"'r1'\" }",
-              e.value);
+    WrongType(ValueAt(e), "'send'",
+              "a map, e.g. send: { event: reminder, delay: \"'PT1H'\", id: \"'r1'\" }", e.value);
     return;
   }
   bool has_event = false;
@@ -53,10 +55,12 @@ void Loader::ParseSend(const Entry& e, ActionSpec* action) {
     } else if (x.key == "event_expr") {
       has_event = true;
       if (!IsText(x.value)) {
-        WrongType(ValueAt(x), "'event_expr' of 'send'", "a Lua expression written as text", x.value);
+        WrongType(ValueAt(x), "'event_expr' of 'send'", "a Lua expression written as text",
+                  x.value);
         continue;
       }
-      action->event_expr = MakeLua(x.value, lua::SyntaxKind::kExpression, "'event_expr' of 'send'", false);
+      action->event_expr =
+          MakeLua(x.value, lua::SyntaxKind::kExpression, "'event_expr' of 'send'", false);
     } else if (x.key == "data") {
       ParseData(x, "'data' of 'send'", &action->data, &action->data_fields, &action->data_is_map);
     } else if (x.key == "to") {
@@ -72,10 +76,12 @@ void Loader::ParseSend(const Entry& e, ActionSpec* action) {
     }
   }
   if (!has_event) {
-    diag_.Error(e.key_at, "missing-key", "'send' has no 'event' (or 'event_expr'): add the name of the event to send");
+    diag_.Error(e.key_at, "missing-key",
+                "'send' has no 'event' (or 'event_expr'): add the name of the event to send");
   }
   if (!action->event.empty() && action->event_expr) {
-    diag_.Error(e.key_at, "bad-value", "'send' has both 'event' and 'event_expr'; give one of them");
+    diag_.Error(e.key_at, "bad-value",
+                "'send' has both 'event' and 'event_expr'; give one of them");
   }
 }
 
@@ -92,13 +98,15 @@ void Loader::ParseCancel(const Entry& e, ActionSpec* action) {
     }
   }
   if (!action->send_id) {
-    diag_.Error(e.key_at, "missing-key", "'cancel' has no 'id': give the id of the 'send' to cancel");
+    diag_.Error(e.key_at, "missing-key",
+                "'cancel' has no 'id': give the id of the 'send' to cancel");
   }
 }
 
 void Loader::ParseLog(const Entry& e, ActionSpec* action) {
   if (!e.value.IsMap()) {
-    WrongType(ValueAt(e), "'log'", "a map, e.g. log: { label: total, value: \"ctx.total\" }", e.value);
+    WrongType(ValueAt(e), "'log'", "a map, e.g. log: { label: total, value: \"ctx.total\" }",
+              e.value);
     return;
   }
   for (const Entry& x : Entries(e.value)) {
@@ -168,7 +176,8 @@ void Loader::ParseIf(const Entry& e, ActionSpec* action) {
     }
   }
   if (!cond) {
-    diag_.Error(e.key_at, "missing-key", "'if' has no 'cond': give the Lua condition of its first branch");
+    diag_.Error(e.key_at, "missing-key",
+                "'if' has no 'cond': give the Lua condition of its first branch");
   }
   action->conditions.push_back(std::move(cond));
   action->blocks.push_back(std::move(then));
@@ -206,9 +215,11 @@ void Loader::ParseForeach(const Entry& e, ActionSpec* action) {
       UnknownKey(x, "'foreach'", kForeachKeys);
     }
   }
-  if (!has_array) diag_.Error(e.key_at, "missing-key", "'foreach' has no 'array': give a Lua expression");
+  if (!has_array)
+    diag_.Error(e.key_at, "missing-key", "'foreach' has no 'array': give a Lua expression");
   if (action->item.empty()) {
-    diag_.Error(e.key_at, "missing-key", "'foreach' has no 'item': give the ctx field each item goes to");
+    diag_.Error(e.key_at, "missing-key",
+                "'foreach' has no 'item': give the ctx field each item goes to");
   }
 }
 
@@ -220,7 +231,8 @@ void Loader::ParseMachineData(const Entry& e) {
   for (const Entry& f : Entries(e.value)) {
     if (!std::regex_match(f.key, AssignPathPattern())) {
       diag_.Error(f.key_at, "bad-value",
-                  "data field " + Quote(f.key) + " is not a field path (letters, digits and '_' joined by dots)");
+                  "data field " + Quote(f.key) +
+                      " is not a field path (letters, digits and '_' joined by dots)");
     }
     model_.definition.data.emplace_back(f.key, ParseValue(f.value, "data field " + Quote(f.key)));
   }
@@ -238,28 +250,32 @@ void Loader::ParseErrors(const Entry& e) {
   }
 }
 
-// `transitions:` — one ordered list of transitions, each with its `event` (none: eventless). Unlike `on:`,
-// whose map groups transitions by event, it keeps the written order across events, which SCXML's
-// selection ("the first matching transition in document order") depends on.
+// `transitions:` — one ordered list of transitions, each with its `event` (none: eventless). Unlike
+// `on:`, whose map groups transitions by event, it keeps the written order across events, which
+// SCXML's selection ("the first matching transition in document order") depends on.
 void Loader::ParseTransitionList(const Entry& e, StateIndex s) {
   const std::string where = "'transitions' of " + StateWhere(s);
   if (!e.value.IsSequence()) {
-    WrongType(ValueAt(e), where, "a list of transitions (event, target, guard, actions, type)", e.value);
+    WrongType(ValueAt(e), where, "a list of transitions (event, target, guard, actions, type)",
+              e.value);
     return;
   }
   for (const auto& item : e.value) {
     if (!item.IsMap()) {
-      WrongType(At(item), "an item of " + where, "a transition map (event, target, guard, actions, type)", item);
+      WrongType(At(item), "an item of " + where,
+                "a transition map (event, target, guard, actions, type)", item);
       continue;
     }
     std::string event;
     for (const Entry& x : Entries(item)) {
       if (x.key != "event") continue;
-      if (ReadText(x, "'event' of a transition in " + where, &event)) CheckEventDescriptor(event, ValueAt(x));
+      if (ReadText(x, "'event' of a transition in " + where, &event))
+        CheckEventDescriptor(event, ValueAt(x));
     }
-    ParseTransitionMap(item, s, event, At(item),
-                       (event.empty() ? "an eventless transition" : "transition " + Quote(event)) + " in " + where,
-                       {"event"});
+    ParseTransitionMap(
+        item, s, event, At(item),
+        (event.empty() ? "an eventless transition" : "transition " + Quote(event)) + " in " + where,
+        {"event"});
   }
 }
 
@@ -293,15 +309,17 @@ void Loader::ParseHistoryKeys(const YAML::Node& map, StateIndex s) {
     }
   }
   if (!has_target) {
-    diag_.Error(state(s).location, "missing-key",
-                "history " + where +
-                    " has no 'target': name the state(s) entered the first time, before its parent was "
-                    "ever left");
+    diag_.Error(
+        state(s).location, "missing-key",
+        "history " + where +
+            " has no 'target': name the state(s) entered the first time, before its parent was "
+            "ever left");
   }
   if (state(s).parent == kRootState) {
     diag_.Error(state(s).location, "bad-value",
-                "history " + where + " is at the top level; a history state belongs to a compound or "
-                                     "parallel state, whose last configuration it restores");
+                "history " + where +
+                    " is at the top level; a history state belongs to a compound or "
+                    "parallel state, whose last configuration it restores");
   }
   // The default transition (target, actions) is the history state's only transition.
   ParseTransitionMap(map, s, "", state(s).location, "the default transition of history " + where,

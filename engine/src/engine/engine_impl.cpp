@@ -932,7 +932,8 @@ class EngineImpl final : public Engine {
     for (std::size_t i = 0; i < step.effects.size(); ++i) {
       const interp::Effect& fx = step.effects[i];
       if (fx.kind == interp::Effect::Kind::kCancel) {
-        // `cancel`: a send armed earlier in this very step is simply not armed; older ones are cancelled.
+        // `cancel`: a send armed earlier in this very step is simply not armed; older ones are
+        // cancelled.
         if (fx.send_id.empty()) continue;  // sends without an id cannot be cancelled
         const std::string state = SendTimerState(fx.send_id);
         auto& armed = commit->timers_armed;
@@ -943,8 +944,8 @@ class EngineImpl final : public Engine {
         continue;
       }
       if (fx.kind == interp::Effect::Kind::kSend && fx.delay_ms > 0) {
-        // A delayed `send` (always to this instance) is a durable timer of the instance, not of a state:
-        // its "state" is send:<id> so `cancel` finds it; the payload waits in `detail` until it fires.
+        // A delayed `send` (always to this instance) is a durable timer of the instance, not of a
+        // state: its "state" is send:<id> so `cancel` finds it; the payload waits in `detail`.
         store::TimerRecord t;
         t.org_id = org;
         t.id = ids_->NewId();

@@ -99,7 +99,7 @@ Status TimerTracker::Track(const dsl::Definition& d, const std::vector<std::stri
     commit->cancel_reason = "instance " + run_status + " on event " + (event ? event->type : std::string());
     return Status::Ok();
   }
-  // Appended: the step's own `cancel` actions may already be listed (engine_impl.cpp, SendTimerState).
+  // Appended: the step's own `cancel` actions may already be listed (engine_impl.cpp).
   commit->timer_states_cancelled.insert(commit->timer_states_cancelled.end(), cancelled.begin(),
                                         cancelled.end());
   if (cancelled.size() > 1) reason = "state left on event " + (event ? event->type : std::string());

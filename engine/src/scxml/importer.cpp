@@ -1,7 +1,8 @@
-// SCXML -> nurt YAML (see nurt/scxml/importer.hpp for the mapping). libxml2 parses the document (any
-// encoding it declares); a small YAML writer of our own emits the result so that every Lua expression
-// is written as a double-quoted string (yaml-cpp's emitter would write `0` for the expression "0", which
-// the loader would then read as a literal: the same value here, but not for every expression).
+// SCXML -> nurt YAML (see nurt/scxml/importer.hpp for the mapping). libxml2 parses the document
+// (any encoding it declares); a small YAML writer of our own emits the result so that every Lua
+// expression is written as a double-quoted string (yaml-cpp's emitter would write `0` for the
+// expression "0", which the loader would then read as a literal: the same value here, but not for
+// every expression).
 
 #include "nurt/scxml/importer.hpp"
 
@@ -23,7 +24,8 @@ namespace nurt::scxml {
 
 namespace {
 
-// --- a minimal YAML tree and writer -----------------------------------------------------------------
+// --- a minimal YAML tree and writer
+// -----------------------------------------------------------------
 
 struct Y {
   enum class Kind { kNull, kText, kRaw, kMap, kSeq };
@@ -67,24 +69,31 @@ struct Y {
     }
     return nullptr;
   }
-  bool Empty() const { return (kind == Kind::kMap && map.empty()) || (kind == Kind::kSeq && seq.empty()); }
+  bool Empty() const {
+    return (kind == Kind::kMap && map.empty()) || (kind == Kind::kSeq && seq.empty());
+  }
 };
 
 std::string Key(const std::string& key) {
   static const std::regex plain("[A-Za-z_][A-Za-z0-9_.-]*");
-  static const std::set<std::string> reserved = {"true", "false", "null", "True", "False", "Null",
-                                                 "TRUE", "FALSE", "NULL"};
+  static const std::set<std::string> reserved = {"true", "false", "null",  "True", "False",
+                                                 "Null", "TRUE",  "FALSE", "NULL"};
   if (std::regex_match(key, plain) && !reserved.count(key)) return key;
   return Json(key).dump();
 }
 
 std::string Scalar(const Y& y) {
   switch (y.kind) {
-    case Y::Kind::kNull: return "null";
-    case Y::Kind::kText: return Json(y.text).dump();
-    case Y::Kind::kRaw: return y.text;
-    case Y::Kind::kMap: return "{}";
-    case Y::Kind::kSeq: return "[]";
+    case Y::Kind::kNull:
+      return "null";
+    case Y::Kind::kText:
+      return Json(y.text).dump();
+    case Y::Kind::kRaw:
+      return y.text;
+    case Y::Kind::kMap:
+      return "{}";
+    case Y::Kind::kSeq:
+      return "[]";
   }
   return "null";
 }
@@ -124,7 +133,8 @@ void Write(std::ostringstream& out, const Y& y, int indent) {
   }
 }
 
-// --- XML helpers ------------------------------------------------------------------------------------
+// --- XML helpers
+// ------------------------------------------------------------------------------------
 
 std::string Name(const xmlNode* n) { return n->name ? reinterpret_cast<const char*>(n->name) : ""; }
 
@@ -172,7 +182,8 @@ std::string Trim(const std::string& s) {
   return s.substr(b, e - b + 1);
 }
 
-// A Lua string literal holding `text` exactly: 'text' when that needs no escaping, else a long bracket.
+// A Lua string literal holding `text` exactly: 'text' when that needs no escaping, else a long
+// bracket.
 std::string LuaString(const std::string& text) {
   if (text.find_first_of("'\\\n\r") == std::string::npos) return "'" + text + "'";
   std::string eq;
@@ -187,7 +198,8 @@ bool IsNumber(const std::string& s) {
   return std::regex_match(s, number);
 }
 
-// --- the importer -----------------------------------------------------------------------------------
+// --- the importer
+// -----------------------------------------------------------------------------------
 
 class Importer {
  public:
@@ -200,8 +212,9 @@ class Importer {
     }
     const std::string datamodel = Attr(root, "datamodel");
     if (!datamodel.empty() && datamodel != "lua") {
-      return Status::InvalidArgument(Where(root) + "datamodel=\"" + datamodel +
-                                     "\" is not supported: nurt's data model is Lua (datamodel=\"lua\")");
+      return Status::InvalidArgument(
+          Where(root) + "datamodel=\"" + datamodel +
+          "\" is not supported: nurt's data model is Lua (datamodel=\"lua\")");
     }
     late_binding_ = Attr(root, "binding") == "late";
     if (name_.empty()) name_ = Attr(root, "name");
@@ -223,7 +236,8 @@ class Importer {
     Y init = Y::Seq();
     for (const xmlNode* c : Children(root)) {
       if (IsStateElement(c)) AddState(c, &states);
-      if (Name(c) == "script") init.seq.push_back(Action(c));  // run at load time: the machine's `init:`
+      if (Name(c) == "script")
+        init.seq.push_back(Action(c));  // run at load time: the machine's `init:`
     }
     if (!init.Empty()) doc.Set("init", std::move(init));
     const std::vector<std::string> initial = Words(Attr(root, "initial"));
@@ -267,7 +281,9 @@ class Importer {
     std::string out;
     for (char c : raw) {
       const char l = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      out += (std::isalnum(static_cast<unsigned char>(l)) || l == '_' || l == '.' || l == '-') ? l : '-';
+      out += (std::isalnum(static_cast<unsigned char>(l)) || l == '_' || l == '.' || l == '-')
+                 ? l
+                 : '-';
     }
     if (out.empty() || !std::islower(static_cast<unsigned char>(out[0]))) out = "scxml-" + out;
     return out;
@@ -283,11 +299,12 @@ class Importer {
       const std::string e = Name(c);
       if (e == "data" && Has(c, "id")) data_ids_.push_back(Attr(c, "id"));
       if (e == "script") {
-        // A global a script assigns (`x = 1` at the start of a line) is a variable of the data model.
+        // A global a script assigns (`x = 1` at the start of a line) is a variable of the data
+        // model.
         static const std::regex assigned(R"re((?:^|\n|;)\s*([A-Za-z_][A-Za-z0-9_]*)\s*=[^=])re");
         const std::string text = TextOf(c);
-        for (auto it = std::sregex_iterator(text.begin(), text.end(), assigned); it != std::sregex_iterator();
-             ++it) {
+        for (auto it = std::sregex_iterator(text.begin(), text.end(), assigned);
+             it != std::sregex_iterator(); ++it) {
           if ((*it)[1] != "local") data_ids_.push_back((*it)[1]);
         }
       }
@@ -299,24 +316,27 @@ class Importer {
     }
   }
 
-  // A Lua expression for nurt. SCXML wants an expression that does not parse to raise error.execution
-  // when it is evaluated (5.9), not to make the document invalid: such an expression becomes a call to
-  // error() with Lua's message, which the loader accepts and which fails exactly where the original did.
+  // A Lua expression for nurt. SCXML wants an expression that does not parse to raise
+  // error.execution when it is evaluated (5.9), not to make the document invalid: such an
+  // expression becomes a call to error() with Lua's message, which the loader accepts and which
+  // fails exactly where the original did.
   std::string Lua(const std::string& code) const {
     const std::string rewritten = RewriteLua(code, data_ids_, scxml_name_);
-    const auto bad = lua::CheckSyntax(lua::Chunk{rewritten, file_, 1}, lua::SyntaxKind::kExpression);
-    const bool statements = bad && !lua::CheckSyntax(lua::Chunk{rewritten, file_, 1},
-                                                     lua::SyntaxKind::kStatements);
+    const auto bad =
+        lua::CheckSyntax(lua::Chunk{rewritten, file_, 1}, lua::SyntaxKind::kExpression);
+    const bool statements =
+        bad && !lua::CheckSyntax(lua::Chunk{rewritten, file_, 1}, lua::SyntaxKind::kStatements);
     if (!bad && !Trim(rewritten).empty()) return rewritten;
     const std::string why = Trim(rewritten).empty() ? "an empty expression"
                             : statements            ? "'" + code + "' is not an expression"
-                                                    : "'" + code + "' does not parse: " + bad->message;
+                                         : "'" + code + "' does not parse: " + bad->message;
     return "error(" + Json(why).dump() + ")";
   }
   // Lua statements (<script>), checked like expressions.
   std::string LuaStatements(const std::string& code) const {
     const std::string rewritten = RewriteLua(code, data_ids_, scxml_name_);
-    const auto bad = lua::CheckSyntax(lua::Chunk{rewritten, file_, 1}, lua::SyntaxKind::kStatements);
+    const auto bad =
+        lua::CheckSyntax(lua::Chunk{rewritten, file_, 1}, lua::SyntaxKind::kStatements);
     if (!bad) return rewritten;
     return "error(" + Json("script does not parse: " + bad->message).dump() + ")";
   }
@@ -331,19 +351,21 @@ class Importer {
     const std::string text = Trim(TextOf(n));
     if (text.empty()) return Y();
     if (IsNumber(text)) return Y::Text(text);
-    if (text.front() == '{' || text.front() == '\'' || text.front() == '"') return Y::Text(Lua(text));
+    if (text.front() == '{' || text.front() == '\'' || text.front() == '"')
+      return Y::Text(Lua(text));
     return Y::Text(LuaString(text));
   }
 
-  // <datamodel> contents: at the top (early binding) everything in the document; with late binding only
-  // the top-level <datamodel>, the others are assigned when their state is entered.
+  // <datamodel> contents: at the top (early binding) everything in the document; with late binding
+  // only the top-level <datamodel>, the others are assigned when their state is entered.
   void CollectData(const xmlNode* n, Y* data, bool top) {
     for (const xmlNode* c : Children(n)) {
       if (Name(c) == "datamodel") {
         for (const xmlNode* d : Children(c)) {
           if (Name(d) != "data" || !Has(d, "id")) continue;
           if (Has(d, "src")) {
-            Warn(d, "<data src> is not supported (no fetching of data at start): the value is null");
+            Warn(d,
+                 "<data src> is not supported (no fetching of data at start): the value is null");
             data->Set(Attr(d, "id"), Y());
             continue;
           }
@@ -435,20 +457,22 @@ class Importer {
       } else if (IsStateElement(c)) {
         AddState(c, &children);
       } else if (ce == "invoke") {
-        Warn(c, "<invoke> is not supported: nurt cannot run a child SCXML session from a state yet "
-                "(spawn starts an independent instance); the state is imported without it");
+        Warn(c,
+             "<invoke> is not supported: nurt cannot run a child SCXML session from a state yet "
+             "(spawn starts an independent instance); the state is imported without it");
       } else if (ce == "donedata") {
         st.Set("output", DoneData(c));
       } else if (ce != "datamodel" && ce != "initial") {
         Warn(c, "<" + ce + "> inside <" + e + "> is not SCXML; ignored");
       }
     }
-    const bool deep_initial =
-        initial.size() > 1 || (initial.size() == 1 && !children.Empty() && children.Find(initial.front()) == nullptr);
+    const bool deep_initial = initial.size() > 1 || (initial.size() == 1 && !children.Empty() &&
+                                                     children.Find(initial.front()) == nullptr);
     if (!children.Empty() && (!initial_actions.Empty() || deep_initial)) {
-      // SCXML's <initial> is a pseudo-state with one transition, which may carry actions and name several
-      // (or deeper) states; nurt's `initial` names one child. So the pseudo-state becomes a real first
-      // child, left at once by an eventless transition (one extra microstep, before any raised event).
+      // SCXML's <initial> is a pseudo-state with one transition, which may carry actions and name
+      // several (or deeper) states; nurt's `initial` names one child. So the pseudo-state becomes a
+      // real first child, left at once by an eventless transition (one extra microstep, before any
+      // raised event).
       const std::string pseudo = id + "_initial";
       Y init = Y::Map();
       Y tr = Y::Map();
@@ -468,15 +492,17 @@ class Importer {
       if (children.Find(initial.front()) != nullptr) {
         st.Set("initial", Y::Text(initial.front()));
       } else {
-        // nurt's `initial` names a child; SCXML may name a deeper descendant: enter the child holding it.
+        // nurt's `initial` names a child; SCXML may name a deeper descendant: enter the child
+        // holding it.
         const std::string holder = ChildHolding(n, initial.front());
         if (!holder.empty()) st.Set("initial", Y::Text(holder));
-        Warn(n, "initial state '" + initial.front() +
-                    "' is not a child of '" + id + "': nurt enters its child '" + holder +
+        Warn(n, "initial state '" + initial.front() + "' is not a child of '" + id +
+                    "': nurt enters its child '" + holder +
                     "' (and that child's own initial states)");
       }
     } else if (initial.size() > 1) {
-      Warn(n, "several initial states (" + Join(initial) + ") are not supported; the first child is entered");
+      Warn(n, "several initial states (" + Join(initial) +
+                  ") are not supported; the first child is entered");
     }
     Y list = Y::Seq();
     const bool grouped = GroupingKeepsOrder(transitions);
@@ -546,15 +572,16 @@ class Importer {
     return out;
   }
 
-  // Whether grouping the eventful transitions by event (`on:`) keeps their document order: it does when
-  // no event comes back after another one (and no transition names several).
+  // Whether grouping the eventful transitions by event (`on:`) keeps their document order: it does
+  // when no event comes back after another one (and no transition names several).
   static bool GroupingKeepsOrder(const std::vector<const xmlNode*>& transitions) {
     std::vector<std::string> seen;
     for (const xmlNode* t : transitions) {
       const std::string ev = Attr(t, "event");
       if (ev.empty()) continue;
       if (Words(ev).size() > 1) return false;
-      if (!seen.empty() && seen.back() != ev && std::find(seen.begin(), seen.end(), ev) != seen.end()) {
+      if (!seen.empty() && seen.back() != ev &&
+          std::find(seen.begin(), seen.end(), ev) != seen.end()) {
         return false;
       }
       seen.push_back(ev);
@@ -562,8 +589,8 @@ class Importer {
     return true;
   }
 
-  // Adds a <transition> to `on:` (grouped by event), `always:` (eventless) or, when `list` is given, to
-  // `transitions:` in document order (one entry per event descriptor).
+  // Adds a <transition> to `on:` (grouped by event), `always:` (eventless) or, when `list` is
+  // given, to `transitions:` in document order (one entry per event descriptor).
   void AddTransition(const xmlNode* t, Y* on, Y* always, Y* list) {
     const Y tr = TransitionMap(t);
     const std::vector<std::string> events = Descriptors(t);
@@ -632,18 +659,22 @@ class Importer {
       return Send(n);
     } else if (e == "cancel") {
       Y cancel = Y::Map();
-      cancel.Set("id", Y::Text(Has(n, "sendidexpr") ? Lua(Attr(n, "sendidexpr")) : LuaString(Attr(n, "sendid"))));
+      cancel.Set("id", Y::Text(Has(n, "sendidexpr") ? Lua(Attr(n, "sendidexpr"))
+                                                    : LuaString(Attr(n, "sendid"))));
       a.Set("cancel", std::move(cancel));
     } else if (e == "assign") {
       const std::string location = Trim(Attr(n, "location"));
       Y value = ValueOf(n);
       if (!Declared(location)) {
         // SCXML 5.4: assigning to a location that was not declared is an error.execution.
-        a.Set("lua", Y::Text("error(" + Json("assign: location '" + location + "' was not declared").dump() + ")"));
+        a.Set("lua",
+              Y::Text("error(" +
+                      Json("assign: location '" + location + "' was not declared").dump() + ")"));
       } else {
-        // Lua rather than `assign`: in SCXML's Lua data model a value may be nil (nurt's `assign` refuses
-        // nil, as a likely mistake in a designer's YAML).
-        a.Set("lua", Y::Text(Lua(location) + " = " + (value.kind == Y::Kind::kNull ? "null" : "(" + value.text + ")")));
+        // Lua rather than `assign`: in SCXML's Lua data model a value may be nil (nurt's `assign`
+        // refuses nil, as a likely mistake in a designer's YAML).
+        a.Set("lua", Y::Text(Lua(location) + " = " +
+                             (value.kind == Y::Kind::kNull ? "null" : "(" + value.text + ")")));
       }
     } else if (e == "log") {
       Y log = Y::Map();
@@ -651,7 +682,8 @@ class Importer {
       if (Has(n, "expr")) log.Set("value", Y::Text(Lua(Attr(n, "expr"))));
       a.Set("log", std::move(log));
     } else if (e == "script") {
-      if (Has(n, "src")) return Unsupported(n, "with src is not supported (scripts are inline Lua)");
+      if (Has(n, "src"))
+        return Unsupported(n, "with src is not supported (scripts are inline Lua)");
       a.Set("lua", Y::Text(LuaStatements(TextOf(n))));
     } else if (e == "if") {
       Y branch = Y::Map();
@@ -681,8 +713,11 @@ class Importer {
       for (const char* attr : {"item", "index"}) {
         if (Has(n, attr) && !IsPath(Attr(n, attr))) {
           // SCXML 4.6: an item/index that is not a legal variable name is an error.execution.
-          a.Set("lua", Y::Text("error(" + Json(std::string("foreach: ") + attr + " '" + Attr(n, attr) +
-                                               "' is not a variable name").dump() + ")"));
+          a.Set("lua", Y::Text("error(" +
+                               Json(std::string("foreach: ") + attr + " '" + Attr(n, attr) +
+                                    "' is not a variable name")
+                                   .dump() +
+                               ")"));
           return a;
         }
       }
@@ -702,10 +737,13 @@ class Importer {
     const std::string type = Attr(n, "type");
     if (!type.empty() && type != kScxmlProcessor && type != "scxml") {
       // SCXML 6.2: an unsupported type is an error.execution where the <send> is.
-      return Unsupported(n, "of type '" + type + "' is not supported: nurt sends events between its own instances only");
+      return Unsupported(
+          n, "of type '" + type +
+                 "' is not supported: nurt sends events between its own instances only");
     }
     const std::string target = Attr(n, "target");
-    if (!Has(n, "event") && !Has(n, "eventexpr")) return Unsupported(n, "without an event name is not supported");
+    if (!Has(n, "event") && !Has(n, "eventexpr"))
+      return Unsupported(n, "without an event name is not supported");
     Y data;
     if (Has(n, "namelist") || !Children(n).empty()) data = Y::Map();
     for (const auto& name : Words(Attr(n, "namelist"))) data.Set(name, Y::Text(Lua(name)));
@@ -717,7 +755,8 @@ class Importer {
     if (target == "#_internal") {
       Y emit = Y::Map();
       emit.Set("event", Y::Text(Attr(n, "event")));
-      if (data.kind != Y::Kind::kNull && !(data.kind == Y::Kind::kMap && data.Empty())) emit.Set("data", data);
+      if (data.kind != Y::Kind::kNull && !(data.kind == Y::Kind::kMap && data.Empty()))
+        emit.Set("data", data);
       a.Set("emit", std::move(emit));
       return a;
     }
@@ -732,7 +771,8 @@ class Importer {
     } else if (target.rfind("#_scxml_", 0) == 0) {
       send.Set("to", Y::Text(LuaString(target)));
     } else if (!target.empty()) {
-      return Unsupported(n, "to target '" + target + "' is not supported: nurt sends to itself, to #_internal "
+      return Unsupported(n, "to target '" + target +
+                                "' is not supported: nurt sends to itself, to #_internal "
                                 "and to #_scxml_<instance id>; there are no <invoke>d sessions");
     }
     if (data.kind != Y::Kind::kNull) send.Set("data", std::move(data));
@@ -744,7 +784,8 @@ class Importer {
     if (!Has(n, "typeexpr")) return a;
     // typeexpr: checked when the send runs.
     Y check = Y::Map();
-    check.Set("cond", Y::Text("(" + Lua(Attr(n, "typeexpr")) + ") == " + Json(std::string(kScxmlProcessor)).dump()));
+    check.Set("cond", Y::Text("(" + Lua(Attr(n, "typeexpr")) +
+                              ") == " + Json(std::string(kScxmlProcessor)).dump()));
     Y then = Y::Seq();
     then.seq.push_back(std::move(a));
     check.Set("then", std::move(then));
@@ -842,8 +883,10 @@ std::string RewriteLua(const std::string& code, const std::vector<std::string>& 
       continue;
     }
     out += c;
-    const bool concat = c == '.' && ((i + 1 < n && code[i + 1] == '.') || (i > 0 && code[i - 1] == '.'));
-    if (!std::isspace(static_cast<unsigned char>(c))) prev = concat ? '+' : c;  // `..` is an operator
+    const bool concat =
+        c == '.' && ((i + 1 < n && code[i + 1] == '.') || (i > 0 && code[i - 1] == '.'));
+    if (!std::isspace(static_cast<unsigned char>(c)))
+      prev = concat ? '+' : c;  // `..` is an operator
     ++i;
   }
   return out;
@@ -851,11 +894,12 @@ std::string RewriteLua(const std::string& code, const std::vector<std::string>& 
 
 Result<ImportResult> ImportScxmlText(const std::string& text, const std::string& file_name,
                                      const ImportOptions& options) {
-  xmlDocPtr doc = xmlReadMemory(text.data(), static_cast<int>(text.size()), file_name.c_str(), nullptr,
-                                XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+  xmlDocPtr doc = xmlReadMemory(text.data(), static_cast<int>(text.size()), file_name.c_str(),
+                                nullptr, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
   if (doc == nullptr) {
     const xmlError* err = xmlGetLastError();
-    std::string why = err != nullptr && err->message != nullptr ? Trim(err->message) : "not well-formed XML";
+    std::string why =
+        err != nullptr && err->message != nullptr ? Trim(err->message) : "not well-formed XML";
     const int line = err != nullptr ? err->line : 0;
     return Status::InvalidArgument(file_name + ":" + std::to_string(line) + ": " + why);
   }
@@ -865,12 +909,13 @@ Result<ImportResult> ImportScxmlText(const std::string& text, const std::string&
     name = base.substr(0, base.find('.'));
   }
   const xmlNode* root = xmlDocGetRootElement(doc);
-  Result<ImportResult> r = root == nullptr
-                               ? Result<ImportResult>(Status::InvalidArgument(file_name + ":1: the document is empty"))
-                               : Importer(file_name, options.machine_name.empty() && Attr(root, "name").empty()
-                                                         ? name
-                                                         : options.machine_name)
-                                     .Run(root);
+  Result<ImportResult> r =
+      root == nullptr
+          ? Result<ImportResult>(Status::InvalidArgument(file_name + ":1: the document is empty"))
+          : Importer(file_name, options.machine_name.empty() && Attr(root, "name").empty()
+                                    ? name
+                                    : options.machine_name)
+                .Run(root);
   xmlFreeDoc(doc);
   return r;
 }

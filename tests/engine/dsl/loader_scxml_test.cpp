@@ -1,4 +1,5 @@
-// The loader's checks of the keys SCXML needs (loader_scxml.cpp; docs/dsl.md "SCXML executable content").
+// The loader's checks of the keys SCXML needs (loader_scxml.cpp; docs/dsl.md "SCXML executable
+// content").
 #include <gtest/gtest.h>
 
 #include "nurt/dsl/loader.hpp"
@@ -28,7 +29,8 @@ states:
   EXPECT_EQ(r.definition, nullptr);
   std::string all;
   for (const auto& d : r.diagnostics) all += d.ToString() + "\n";
-  EXPECT_NE(all.find("t.yaml:5:9: error: errors 'sometimes' is not known"), std::string::npos) << all;
+  EXPECT_NE(all.find("t.yaml:5:9: error: errors 'sometimes' is not known"), std::string::npos)
+      << all;
   EXPECT_NE(all.find("history depth 'medium'"), std::string::npos) << all;
   EXPECT_NE(all.find("history state 'h' has no 'target'"), std::string::npos) << all;
   EXPECT_NE(all.find("'send' has no 'event'"), std::string::npos) << all;

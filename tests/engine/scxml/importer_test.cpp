@@ -52,7 +52,8 @@ TEST(ScxmlImporterTest, ImportsLoadsAndRuns) {
   interp::Interpreter interpreter(loaded.definition, lua->get());
   interp::StepOptions options;
   options.instance_id = "i-1";
-  auto started = interpreter.Start(loaded.definition->initial_context, interp::Event{"nurt.start"}, options);
+  auto started =
+      interpreter.Start(loaded.definition->initial_context, interp::Event{"nurt.start"}, options);
   ASSERT_TRUE(started.ok()) << started.status();
   EXPECT_EQ(started->snapshot.ActiveLeaves(*loaded.definition), std::vector<std::string>{"s1"});
   ASSERT_EQ(started->effects.size(), 1u);
@@ -68,9 +69,12 @@ TEST(ScxmlImporterTest, RewritesDataIdsAndSystemVariables) {
   const std::vector<std::string> ids = {"Var1", "Var2"};
   EXPECT_EQ(RewriteLua("Var1 + 1", ids, "m"), "ctx.Var1 + 1");
   EXPECT_EQ(RewriteLua("Var1 .. Var2", ids, "m"), "ctx.Var1 .. ctx.Var2");
-  EXPECT_EQ(RewriteLua("_event.data.Var1", ids, "m"), "event.data.Var1") << "a field is not a variable";
-  EXPECT_EQ(RewriteLua("{Var1 = Var2}", ids, "m"), "{Var1 = ctx.Var2}") << "a table key is not a variable";
-  EXPECT_EQ(RewriteLua("'Var1' -- Var1", ids, "m"), "'Var1' -- Var1") << "strings and comments are kept";
+  EXPECT_EQ(RewriteLua("_event.data.Var1", ids, "m"), "event.data.Var1")
+      << "a field is not a variable";
+  EXPECT_EQ(RewriteLua("{Var1 = Var2}", ids, "m"), "{Var1 = ctx.Var2}")
+      << "a table key is not a variable";
+  EXPECT_EQ(RewriteLua("'Var1' -- Var1", ids, "m"), "'Var1' -- Var1")
+      << "strings and comments are kept";
   EXPECT_EQ(RewriteLua("_sessionid == _name", ids, "m"), "instance_id() == \"m\"");
   EXPECT_EQ(RewriteLua("Var1 == Var11", ids, "m"), "ctx.Var1 == Var11");
 }
@@ -102,7 +106,8 @@ TEST(ScxmlImporterTest, InvalidExpressionsFailWhenEvaluatedNotWhenLoaded) {
   auto lua = lua::NewRuntime();
   ASSERT_TRUE(lua.ok());
   interp::Interpreter interpreter(loaded.definition, lua->get());
-  auto started = interpreter.Start(Json::object(), interp::Event{"nurt.start"}, interp::StepOptions{});
+  auto started =
+      interpreter.Start(Json::object(), interp::Event{"nurt.start"}, interp::StepOptions{});
   ASSERT_TRUE(started.ok()) << started.status();
   EXPECT_TRUE(started->snapshot.done) << "error.execution took the machine to pass";
 }

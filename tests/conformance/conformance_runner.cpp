@@ -10,7 +10,7 @@
 // The run drives the pure Interpreter as an SCXML session would: the instance's own external queue
 // holds `send` events (effects), ordered by due time in virtual time, so a delay of 2s costs
 // nothing; `cancel` removes a pending delayed one. The engine persists the same effects as durable
-// timers (docs/dsl.md "Sending and cancelling"); this runner skips the store only to run 190
+// timers (docs/dsl.md "SCXML executable content"); this runner skips the store only to run 190
 // machines in well under a second.
 
 #include <algorithm>

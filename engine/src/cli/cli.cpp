@@ -14,6 +14,7 @@
 
 #include "cli/admin_command.hpp"
 #include "cli/keys_command.hpp"
+#include "cli/import_command.hpp"
 #include "cli/scenario_command.hpp"
 #include "cli/schedules_command.hpp"
 #include "cli/webhooks_command.hpp"
@@ -92,7 +93,7 @@ Global options (before or after the command):
 // Assembled on first use, so the other files' usage texts are certainly initialised.
 const std::string& UsageText() {
   static const std::string text = std::string(kUsageHead) + TasksUsage() + SchedulesUsage() + ScenarioUsage() +
-                                  WebhooksUsage() + EffectsUsage() + "\n" +
+                                  WebhooksUsage() + EffectsUsage() + ImportUsage() + "\n" +
                                   internal::AdminUsage() +
                                   "\nAPI keys:\n" + kKeysUsage + kUsageTail;
   return text;
@@ -215,6 +216,7 @@ class Cli {
     if (c == "effects") return WithEngine([this] { return Effects(); });
     if (c == "test") return RunTestCommand(args_.positional, json_, out_, err_);
     if (c == "simulate") return RunSimulateCommand(args_.positional, out_, err_);
+    if (c == "import") return RunImportCommand(args_.positional, Opt("--name"), out_, err_);
     err_ << "nurt: unknown command '" << c << "'\n\n" << UsageText();
     return 2;
   }

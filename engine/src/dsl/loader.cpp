@@ -187,6 +187,12 @@ void Loader::ParseTop(const YAML::Node& root) {
       }
     } else if (e.key == "states") {
       ParseChildStates(e, kRootState);
+    } else if (e.key == "data") {
+      ParseMachineData(e);
+    } else if (e.key == "errors") {
+      ParseErrors(e);
+    } else if (e.key == "init") {
+      d.init = ParseActions(e, "'init' of the machine");
     } else {
       UnknownKey(e, "the machine", kTopKeys);
     }
@@ -296,6 +302,8 @@ void Loader::ParseState(const Entry& e, StateIndex parent, std::int32_t depth) {
       kind = StateKind::kParallel;
     } else if (text == "final") {
       kind = StateKind::kFinal;
+    } else if (text == "history") {
+      kind = StateKind::kHistory;
     } else if (v.IsMap() || v.IsSequence()) {
       WrongType(ValueAt(*type_entry), "'type' of " + where, "one of " + Join(kStateTypes), v);
     } else {
@@ -311,9 +319,17 @@ void Loader::ParseState(const Entry& e, StateIndex parent, std::int32_t depth) {
                         "remove 'states'");
   }
 
+  if (kind == StateKind::kHistory) {
+    ParseHistoryKeys(e.value, index);
+    return;
+  }
   for (const Entry& x : entries) {
     if (x.key == "type") {
       continue;
+    } else if (x.key == "history" || x.key == "target" || x.key == "actions") {
+      diag_.Error(x.key_at, "unknown-key",
+                  "'" + x.key + "' is only allowed on a history state, and " + where +
+                      " is not one; add 'type: history' or remove '" + x.key + "'");
     } else if (x.key == "description") {
       std::string text;
       if (ReadText(x, "'description' of " + where, &text)) state(index).description = text;
@@ -340,6 +356,13 @@ void Loader::ParseState(const Entry& e, StateIndex parent, std::int32_t depth) {
       state(index).entry = ParseActions(x, "'entry' of " + where);
     } else if (x.key == "exit") {
       state(index).exit = ParseActions(x, "'exit' of " + where);
+    } else if (x.key == "transitions") {
+      if (kind == StateKind::kFinal) {
+        diag_.Error(x.key_at, "final-has-transitions",
+                    "final " + where + " cannot have 'transitions': nothing happens after a final state is "
+                                       "entered; remove 'transitions' or 'type: final'");
+      }
+      ParseTransitionList(x, index);
     } else if (x.key == "on" || x.key == "always") {
       if (kind == StateKind::kFinal) {
         diag_.Error(x.key_at, "final-has-transitions",
@@ -523,14 +546,17 @@ void Loader::ParseOn(const Entry& e, StateIndex s) {
     return;
   }
   for (const Entry& x : Entries(e.value)) {
-    if (!std::regex_match(x.key, EventDescriptorPattern())) {
-      diag_.Error(x.key_at, "bad-value",
-                  "event name " + Quote(x.key) +
-                      " is not valid: use dot-separated words of letters, digits, '_' and '-' "
-                      "(e.g. payment.received), or '*' for every event");
-    }
+    CheckEventDescriptor(x.key, x.key_at);
     ParseTransitions(x, s, x.key);
   }
+}
+
+void Loader::CheckEventDescriptor(const std::string& event, const SourceLocation& at) {
+  if (std::regex_match(event, EventDescriptorPattern())) return;
+  diag_.Error(at, "bad-value",
+              "event name " + Quote(event) +
+                  " is not valid: use dot-separated words of letters, digits, '_' and '-' "
+                  "(e.g. payment.received), or '*' for every event");
 }
 
 void Loader::ParseTransitions(const Entry& e, StateIndex s, const std::string& event) {
@@ -692,6 +718,24 @@ void Loader::ParseAction(const YAML::Node& item, const std::string& where, std::
     } else if (x.key == "call") {
       action.kind = ActionSpec::Kind::kCall;
       ParseCall(x, &action);
+    } else if (x.key == "send") {
+      action.kind = ActionSpec::Kind::kSend;
+      ParseSend(x, &action);
+    } else if (x.key == "cancel") {
+      action.kind = ActionSpec::Kind::kCancel;
+      ParseCancel(x, &action);
+    } else if (x.key == "log") {
+      action.kind = ActionSpec::Kind::kLog;
+      ParseLog(x, &action);
+    } else if (x.key == "if") {
+      action.kind = ActionSpec::Kind::kIf;
+      ParseIf(x, &action);
+    } else if (x.key == "foreach") {
+      action.kind = ActionSpec::Kind::kForeach;
+      ParseForeach(x, &action);
+    } else if (x.key == "block") {
+      action.kind = ActionSpec::Kind::kBlock;
+      action.nested = ParseActions(x, "'block' in " + where);
     } else {
       UnknownKey(x, "an action in " + where, kActionKeys);
       continue;

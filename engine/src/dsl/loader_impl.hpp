@@ -21,20 +21,28 @@ namespace nurt::dsl::internal {
 
 
 inline const std::vector<std::string> kTopKeys = {"apiVersion", "kind",    "name",   "version",
-                                           "description", "context", "initial", "states"};
+                                           "description", "context", "initial", "states",
+                                           "data",        "errors",  "init"};
 inline const std::vector<std::string> kContextKeys = {"initial", "schema"};
 inline const std::vector<std::string> kStateKeys = {"type",  "description", "initial", "states", "entry",
                                              "exit",  "on",          "always",  "output",
-                                             "task",  "after",       "at",      "sla"};
+                                             "task",  "after",       "at",      "sla",
+                                             "history", "target", "actions", "transitions"};
 inline const std::vector<std::string> kTaskKeys = {"title",     "description", "assignee", "form",
                                             "checklist", "due",         "decisions", "sla"};
 inline const std::vector<std::string> kAssigneeKeys = {"role", "user"};
 inline const std::vector<std::string> kFieldKeys = {"name", "type", "required", "label", "options"};
-inline const std::vector<std::string> kStateTypes = {"atomic", "compound", "parallel", "final"};
+inline const std::vector<std::string> kStateTypes = {"atomic", "compound", "parallel", "final", "history"};
 inline const std::vector<std::string> kTransitionKeys = {"target", "guard", "actions", "type"};
 inline const std::vector<std::string> kTransitionTypes = {"external", "internal"};
-inline const std::vector<std::string> kActionKeys = {"assign", "emit", "spawn", "lua", "script", "notify", "call"};
+inline const std::vector<std::string> kActionKeys = {"assign", "emit",   "spawn", "lua", "script",  "notify",
+                                                     "call",   "send",   "cancel", "log", "if", "foreach",
+                                                     "block"};
 inline const std::vector<std::string> kCallKeys = {"adapter", "step", "input", "retry"};
+inline const std::vector<std::string> kSendKeys = {"event", "event_expr", "data", "to", "delay", "id",
+                                                  "id_location"};
+inline const std::vector<std::string> kIfKeys = {"cond", "then", "else_if", "else"};
+inline const std::vector<std::string> kForeachKeys = {"array", "item", "index", "do"};
 inline const std::vector<std::string> kEmitKeys = {"event", "data", "to"};
 inline const std::vector<std::string> kSpawnKeys = {"machine", "data", "key", "id"};
 
@@ -131,6 +139,20 @@ class Loader : public DocumentReader {
   void ParseEmit(const Entry& e, ActionSpec* action);
   void ParseSpawn(const Entry& e, ActionSpec* action);
   void ParseScript(const Entry& e, ActionSpec* action);
+  // loader_scxml.cpp: the actions SCXML's executable content needs (send, cancel, log, if, foreach),
+  // the machine's `data:` and `errors:`, and history states.
+  void ParseSend(const Entry& e, ActionSpec* action);
+  void ParseCancel(const Entry& e, ActionSpec* action);
+  void ParseLog(const Entry& e, ActionSpec* action);
+  void ParseIf(const Entry& e, ActionSpec* action);
+  void ParseForeach(const Entry& e, ActionSpec* action);
+  void ParseMachineData(const Entry& e);
+  void ParseErrors(const Entry& e);
+  void ParseHistoryKeys(const YAML::Node& map, StateIndex s);
+  void ParseTransitionList(const Entry& e, StateIndex s);
+  // bad-value unless `event` is an event descriptor (dot-separated tokens or "*").
+  void CheckEventDescriptor(const std::string& event, const SourceLocation& at);
+  bool ReadPath(const Entry& e, const std::string& what, std::string* out);
   void ParseData(const Entry& e, const std::string& what, std::optional<ValueSpec>* value,
                  std::vector<std::pair<std::string, ValueSpec>>* fields, bool* is_map);
   ValueSpec ParseValue(const YAML::Node& node, const std::string& what);

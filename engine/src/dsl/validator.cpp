@@ -102,7 +102,12 @@ void ResolveReferences(Model& model, Diagnostics& diagnostics) {
   // Default initial child: the first one written (the root and compound states only).
   for (auto& s : d.states) {
     const bool takes_initial = (&s == &d.states[0]) || s.kind == StateKind::kCompound;
-    if (takes_initial && s.initial == kNoState && !s.children.empty()) s.initial = s.children.front();
+    if (!takes_initial || s.initial != kNoState) continue;
+    for (StateIndex c : s.children) {  // a history state is a pseudo-state, never a default initial
+      if (d.state(c).kind == StateKind::kHistory) continue;
+      s.initial = c;
+      break;
+    }
   }
 
   for (const TargetRef& ref : model.targets) {

@@ -1,5 +1,7 @@
 // Engine: load snapshot + definition, run the pure interpreter step, commit everything in one transaction.
 
+#include <algorithm>
+#include <chrono>
 #include <map>
 #include <optional>
 #include <set>
@@ -11,6 +13,7 @@
 #include "engine/task_form.hpp"
 #include "engine/task_tracker.hpp"
 #include "engine/timer_tracker.hpp"
+#include "nurt/core/duration.hpp"
 #include "nurt/dsl/loader.hpp"
 #include "nurt/engine/engine.hpp"
 #include "nurt/engine/run_status.hpp"
@@ -423,14 +426,20 @@ class EngineImpl final : public Engine {
       req.org_id = org_id;
       req.instance_id = timer->instance_id;
       req.event = timer->event;
-      req.data = Json{{"timer",
-                       {{"id", timer->id},
-                        {"state", timer->state},
-                        {"kind", timer->kind},
-                        {"description", timer->description},
-                        {"dueAt", FormatIso8601(timer->due_at)},
-                        {"firedAt", FormatIso8601(now)},
-                        {"lateMs", lateness}}}};
+      if (timer->kind == "send") {
+        // A delayed `send`: the event carries the data it was sent with (kept in `detail`).
+        req.data = Json::parse(timer->detail.empty() ? "{}" : timer->detail, nullptr, false);
+        if (req.data.is_discarded()) req.data = Json::object();
+      } else {
+        req.data = Json{{"timer",
+                         {{"id", timer->id},
+                          {"state", timer->state},
+                          {"kind", timer->kind},
+                          {"description", timer->description},
+                          {"dueAt", FormatIso8601(timer->due_at)},
+                          {"firedAt", FormatIso8601(now)},
+                          {"lateMs", lateness}}}};
+      }
       req.idempotency_key = "timer:" + timer->id;
       req.actor = "nurt:timer";
       auto prepared = PrepareAccept(req, req.idempotency_key, &*record, /*record_failure=*/true);
@@ -881,6 +890,9 @@ class EngineImpl final : public Engine {
     return e;
   }
 
+  // The timer "state" of a delayed `send` with this id (never a state id: those cannot hold ':').
+  static std::string SendTimerState(const std::string& send_id) { return "send:" + send_id; }
+
   // Fills `commit` with everything the step changes and returns the Outcome the caller gets.
   Outcome Commitable(const Machine& machine, const std::string& org, const std::string& id,
                      std::int64_t expected_version, interp::StepResult step,
@@ -919,6 +931,38 @@ class EngineImpl final : public Engine {
     commit->transitions = step.transitions;
     for (std::size_t i = 0; i < step.effects.size(); ++i) {
       const interp::Effect& fx = step.effects[i];
+      if (fx.kind == interp::Effect::Kind::kCancel) {
+        // `cancel`: a send armed earlier in this very step is simply not armed; older ones are
+        // cancelled.
+        if (fx.send_id.empty()) continue;  // sends without an id cannot be cancelled
+        const std::string state = SendTimerState(fx.send_id);
+        auto& armed = commit->timers_armed;
+        armed.erase(std::remove_if(armed.begin(), armed.end(),
+                                   [&](const store::TimerRecord& t) { return t.state == state; }),
+                    armed.end());
+        commit->timer_states_cancelled.push_back(state);
+        continue;
+      }
+      if (fx.kind == interp::Effect::Kind::kSend && fx.delay_ms > 0) {
+        // A delayed `send` (always to this instance) is a durable timer of the instance, not of a
+        // state: its "state" is send:<id> so `cancel` finds it; the payload waits in `detail`.
+        store::TimerRecord t;
+        t.org_id = org;
+        t.id = ids_->NewId();
+        t.instance_id = id;
+        t.machine = def.name;
+        t.state = SendTimerState(fx.send_id);
+        t.kind = "send";
+        t.event = fx.name;
+        t.description = "send " + (fx.send_id.empty() ? fx.name : fx.send_id) + " after " +
+                        FormatIsoDuration(std::chrono::milliseconds(fx.delay_ms));
+        t.due_at = event.occurred_at + std::chrono::milliseconds(fx.delay_ms);
+        t.armed_at = event.occurred_at;
+        t.armed_by_sequence = sequence;
+        t.detail = fx.data.dump();
+        commit->timers_armed.push_back(std::move(t));
+        continue;
+      }
       store::OutboxItem item;
       item.id = ids_->NewId();
       item.org_id = org;

@@ -99,7 +99,9 @@ Status TimerTracker::Track(const dsl::Definition& d, const std::vector<std::stri
     commit->cancel_reason = "instance " + run_status + " on event " + (event ? event->type : std::string());
     return Status::Ok();
   }
-  commit->timer_states_cancelled.assign(cancelled.begin(), cancelled.end());
+  // Appended: the step's own `cancel` actions may already be listed (engine_impl.cpp).
+  commit->timer_states_cancelled.insert(commit->timer_states_cancelled.end(), cancelled.begin(),
+                                        cancelled.end());
   if (cancelled.size() > 1) reason = "state left on event " + (event ? event->type : std::string());
   commit->cancel_reason = reason;
 

@@ -7,9 +7,12 @@
 #include "nurt/interp/interpreter.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <deque>
+#include <map>
 #include <set>
 
+#include "nurt/core/duration.hpp"
 #include "nurt/core/suggest.hpp"
 
 namespace nurt::interp {
@@ -41,6 +44,37 @@ std::string Join(const std::vector<std::string>& items, const char* sep) {
   return out;
 }
 
+// A `send` delay's value: milliseconds, an ISO-8601 duration ("PT1.5S") or SCXML's CSS2 form ("1.5s",
+// "200ms"; also "m", "h", "d").
+Result<std::int64_t> DelayMillis(const Json& v) {
+  if (v.is_number()) {
+    const double ms = v.get<double>();
+    if (ms < 0 || !std::isfinite(ms)) return Status::InvalidArgument("a send delay cannot be negative");
+    return static_cast<std::int64_t>(ms);
+  }
+  if (!v.is_string()) {
+    return Status::InvalidArgument("a send delay must be milliseconds or a duration text, got " + v.dump());
+  }
+  const std::string text = v.get<std::string>();
+  if (!text.empty() && (text[0] == 'P' || text[0] == 'p')) {
+    auto d = ParseIsoDuration(text);
+    if (!d.ok()) return d.status();
+    return static_cast<std::int64_t>(d->count());
+  }
+  std::size_t end = 0;
+  while (end < text.size() && (std::isdigit(static_cast<unsigned char>(text[end])) || text[end] == '.')) ++end;
+  const std::string number = text.substr(0, end);
+  const std::string unit = text.substr(end);
+  static const std::map<std::string, double> kUnits = {
+      {"ms", 1.0}, {"s", 1000.0}, {"m", 60000.0}, {"h", 3600000.0}, {"d", 86400000.0}};
+  const auto u = kUnits.find(unit);
+  if (number.empty() || number == "." || u == kUnits.end()) {
+    return Status::InvalidArgument("send delay '" + text +
+                                   "' is not a duration: write milliseconds, PT1.5S or 1.5s / 200ms");
+  }
+  return static_cast<std::int64_t>(std::stod(number) * u->second);
+}
+
 class MacroStep {
  public:
   MacroStep(const Definition& def, lua::Runtime* lua, const StepOptions& options)
@@ -49,6 +83,7 @@ class MacroStep {
   void Load(const Snapshot& snapshot) {
     for (StateIndex s : snapshot.configuration) active_[Idx(s)] = true;
     ctx_ = snapshot.context;
+    history_ = snapshot.history.is_object() ? snapshot.history : Json::object();
     done_ = snapshot.done;
     output_ = snapshot.output;
   }
@@ -56,6 +91,16 @@ class MacroStep {
   Result<StepResult> RunStart(const Json& context, const Event& start) {
     ctx_ = context;
     SetCurrentEvent(start);
+    // `data:` (SCXML early binding): computed in written order before any state is entered; a failing
+    // value raises error.execution and leaves its field unset, like a failing <data expr>.
+    for (const auto& [path, spec] : def_.data) {
+      auto v = Evaluate(spec, def_.state(dsl::kRootState).location);
+      Status st = v.ok() ? AssignPath(&ctx_, path, std::move(v).value()) : v.status();
+      if (!st.ok()) RaiseError(st, spec.expression.location);
+      NURT_RETURN_IF_ERROR(fatal_);
+    }
+    RunBlock(def_.init);  // `init:` (SCXML's top-level <script>), before any state is entered
+    NURT_RETURN_IF_ERROR(fatal_);
     std::set<StateIndex> to_enter, default_entry;
     const auto& root = def_.state(dsl::kRootState);
     StateIndex first = root.initial != dsl::kNoState
@@ -85,6 +130,11 @@ class MacroStep {
     SetCurrentEvent(event);
     auto enabled = SelectTransitions(&event.name);
     NURT_RETURN_IF_ERROR(fatal_);
+    if (enabled.empty() && def_.ignore_unhandled_errors && !internal_queue_.empty()) {
+      // SCXML: the event is discarded, but the errors its guards raised are still processed.
+      NURT_RETURN_IF_ERROR(RunToCompletion());
+      return Finish();
+    }
     if (enabled.empty()) {
       if (!internal_queue_.empty()) {
         // A guard failed while selecting: report it rather than "not accepted".
@@ -209,7 +259,12 @@ class MacroStep {
   }
 
   void SetCurrentEvent(const Event& e) {
-    current_event_ = Json{{"name", e.name}, {"data", e.data}, {"actor", e.actor}};
+    current_event_ = Json{{"name", e.name}, {"actor", e.actor}, {"type", e.type}};
+    if (!e.data.is_null()) current_event_["data"] = e.data;  // no data: event.data is nil (SCXML)
+    if (!e.send_id.empty()) current_event_["sendid"] = e.send_id;
+    if (!e.origin.empty()) current_event_["origin"] = e.origin;
+    if (!e.origin_type.empty()) current_event_["origintype"] = e.origin_type;
+    if (!e.invoke_id.empty()) current_event_["invokeid"] = e.invoke_id;
     current_actor_ = e.actor;
   }
 
@@ -241,6 +296,7 @@ class MacroStep {
     e.name = "error.execution";
     e.data = Json{{"message", message}};
     e.actor = current_actor_;
+    e.type = "platform";
     internal_queue_.push_back(std::move(e));
   }
 
@@ -381,9 +437,26 @@ class MacroStep {
   }
 
   void AddDescendantStatesToEnter(StateIndex s, std::set<StateIndex>* to_enter,
-                                  std::set<StateIndex>* default_entry) const {
-    to_enter->insert(s);
+                                  std::set<StateIndex>* default_entry) {
     const auto& st = S(s);
+    if (st.kind == StateKind::kHistory) {
+      // SCXML 3.10: the stored configuration, or the default transition's targets the first time (its
+      // actions run right after the parent's entry actions).
+      std::vector<StateIndex> targets;
+      if (history_.contains(st.id)) {
+        for (const auto& id : history_[st.id]) {
+          const StateIndex x = def_.Find(id.get<std::string>());
+          if (x != dsl::kNoState) targets.push_back(x);
+        }
+      } else if (!st.transitions.empty()) {
+        targets = st.transitions.front().targets;
+        default_history_actions_[st.parent] = &st.transitions.front().actions;
+      }
+      for (StateIndex x : targets) AddDescendantStatesToEnter(x, to_enter, default_entry);
+      for (StateIndex x : targets) AddAncestorStatesToEnter(x, st.parent, to_enter, default_entry);
+      return;
+    }
+    to_enter->insert(s);
     if (st.kind == StateKind::kCompound) {
       default_entry->insert(s);
       StateIndex init = st.initial != dsl::kNoState ? st.initial : st.children.front();
@@ -391,18 +464,20 @@ class MacroStep {
       AddAncestorStatesToEnter(init, s, to_enter, default_entry);
     } else if (st.kind == StateKind::kParallel) {
       for (StateIndex child : st.children) {
+        if (S(child).kind == StateKind::kHistory) continue;
         if (!HasDescendantIn(*to_enter, child)) AddDescendantStatesToEnter(child, to_enter, default_entry);
       }
     }
   }
 
   void AddAncestorStatesToEnter(StateIndex s, StateIndex ancestor, std::set<StateIndex>* to_enter,
-                                std::set<StateIndex>* default_entry) const {
+                                std::set<StateIndex>* default_entry) {
     for (StateIndex anc : ProperAncestors(s, ancestor)) {
       if (anc == dsl::kRootState) break;
       to_enter->insert(anc);
       if (S(anc).kind == StateKind::kParallel) {
         for (StateIndex child : S(anc).children) {
+          if (S(child).kind == StateKind::kHistory) continue;
           if (!HasDescendantIn(*to_enter, child)) {
             AddDescendantStatesToEnter(child, to_enter, default_entry);
           }
@@ -416,6 +491,7 @@ class MacroStep {
     const auto before = Leaves();
     // Exit, deepest first (descending document order).
     const auto exit_set = ExitSet(ts);
+    RecordHistory(exit_set);
     for (auto it = exit_set.rbegin(); it != exit_set.rend(); ++it) {
       RunBlock(S(*it).exit);
       active_[Idx(*it)] = false;
@@ -448,6 +524,24 @@ class MacroStep {
     }
   }
 
+  // SCXML exitStates: before anything is exited, each history child of an exited state remembers the
+  // active children (shallow) or active atomic descendants (deep) of its parent.
+  void RecordHistory(const std::set<StateIndex>& exit_set) {
+    for (StateIndex s : exit_set) {
+      for (StateIndex h : S(s).children) {
+        if (S(h).kind != StateKind::kHistory) continue;
+        Json ids = Json::array();
+        for (std::size_t i = 1; i < active_.size(); ++i) {
+          const auto x = static_cast<StateIndex>(i);
+          if (!active_[i]) continue;
+          const bool take = S(h).deep_history ? (IsAtomic(x) && IsDescendant(x, s)) : S(x).parent == s;
+          if (take) ids.push_back(S(x).id);
+        }
+        history_[S(h).id] = std::move(ids);
+      }
+    }
+  }
+
   bool IsInFinalState(StateIndex s) const {
     const auto& st = S(s);
     if (st.kind == StateKind::kCompound) {
@@ -456,17 +550,34 @@ class MacroStep {
       });
     }
     if (st.kind == StateKind::kParallel) {
-      return std::all_of(st.children.begin(), st.children.end(),
-                         [&](StateIndex c) { return IsInFinalState(c); });
+      return std::all_of(st.children.begin(), st.children.end(), [&](StateIndex c) {
+        return S(c).kind == StateKind::kHistory || IsInFinalState(c);
+      });
     }
     return false;
   }
 
-  void EnterStates(const std::set<StateIndex>& to_enter, const std::set<StateIndex>& /*default*/) {
+  void EnterStates(const std::set<StateIndex>& to_enter, const std::set<StateIndex>& default_entry) {
+    EnterStatesInOrder(to_enter, default_entry);
+    default_history_actions_.clear();  // they belong to this microstep only
+  }
+
+  void EnterStatesInOrder(const std::set<StateIndex>& to_enter, const std::set<StateIndex>& /*default*/) {
+    // A history default transition whose parent stays active (a transition from inside the parent to
+    // its history state) has no parent entry to follow: its actions run first.
+    for (const auto& [parent, actions] : default_history_actions_) {
+      if (to_enter.count(parent) > 0) continue;
+      RunBlock(*actions);
+      if (!fatal_.ok()) return;
+    }
     for (StateIndex s : to_enter) {  // ascending = document order, parents before children
       active_[Idx(s)] = true;
       RunBlock(S(s).entry);
       if (!fatal_.ok()) return;
+      if (auto h = default_history_actions_.find(s); h != default_history_actions_.end()) {
+        RunBlock(*h->second);
+        if (!fatal_.ok()) return;
+      }
       if (S(s).kind != StateKind::kFinal) continue;
       const StateIndex parent = S(s).parent;
       Json done_data = DoneData(s);
@@ -475,11 +586,11 @@ class MacroStep {
         output_ = std::move(done_data);
         continue;
       }
-      Raise("done.state." + S(parent).id, std::move(done_data));
+      Raise("done.state." + S(parent).id, std::move(done_data), "platform");
       const StateIndex grand = S(parent).parent;
       if (grand != dsl::kNoState && grand != dsl::kRootState &&
           S(grand).kind == StateKind::kParallel && IsInFinalState(grand)) {
-        Raise("done.state." + S(grand).id, Json::object());
+        Raise("done.state." + S(grand).id, Json::object(), "platform");
       }
     }
   }
@@ -495,11 +606,12 @@ class MacroStep {
     return std::move(v).value();
   }
 
-  void Raise(std::string name, Json data) {
+  void Raise(std::string name, Json data, const char* type = "internal") {
     Event e;
     e.name = std::move(name);
     e.data = std::move(data);
     e.actor = current_actor_;
+    e.type = type;
     internal_queue_.push_back(std::move(e));
   }
 
@@ -524,7 +636,7 @@ class MacroStep {
         SetCurrentEvent(e);
         enabled = SelectTransitions(&e.name);
         NURT_RETURN_IF_ERROR(fatal_);
-        if (enabled.empty() && e.name.rfind("error.", 0) == 0) {
+        if (enabled.empty() && e.name.rfind("error.", 0) == 0 && !def_.ignore_unhandled_errors) {
           // Strict by default: an error nobody handles rejects the whole event (docs/dsl.md rule 9).
           return Status::InvalidArgument(e.data.value("message", "a guard or action failed"));
         }
@@ -536,7 +648,7 @@ class MacroStep {
       }
     }
     for (const auto& e : internal_queue_) {
-      if (e.name.rfind("error.", 0) == 0) {
+      if (e.name.rfind("error.", 0) == 0 && !def_.ignore_unhandled_errors) {
         return Status::InvalidArgument(e.data.value("message", "a guard or action failed"));
       }
     }
@@ -550,6 +662,7 @@ class MacroStep {
     }
     result_.snapshot.context = std::move(ctx_);
     result_.snapshot.done = done_;
+    result_.snapshot.history = std::move(history_);
     result_.snapshot.output = std::move(output_);
     return std::move(result_);
   }
@@ -709,8 +822,130 @@ class MacroStep {
         NURT_RETURN_IF_ERROR(lua_->Execute(ChunkOf(a.code), &ctx_, Env(), &requests));
         return ApplyRequests(&requests);
       }
+      case ActionSpec::Kind::kSend:
+        return ExecuteSend(a);
+      case ActionSpec::Kind::kBlock:
+        RunBlock(a.nested);  // its own failure is its own: raised, and the enclosing block goes on
+        return fatal_;
+      case ActionSpec::Kind::kCancel: {
+        auto id = EvaluateText(*a.send_id, a.location, "cancel.id");
+        if (!id.ok()) return id.status();
+        Effect fx;
+        fx.kind = Effect::Kind::kCancel;
+        fx.key = DefaultKey("cancel");
+        fx.send_id = *id;
+        result_.effects.push_back(std::move(fx));
+        return Status::Ok();
+      }
+      case ActionSpec::Kind::kLog: {
+        std::string line = a.label;
+        if (a.data) {
+          auto v = Evaluate(*a.data, a.location);
+          if (!v.ok()) return v.status();
+          if (!line.empty()) line += ": ";
+          line += v->is_string() ? v->get<std::string>() : v->dump();
+        }
+        result_.log.push_back(std::move(line));
+        return Status::Ok();
+      }
+      case ActionSpec::Kind::kIf:
+        for (std::size_t i = 0; i < a.conditions.size(); ++i) {
+          if (a.conditions[i]) {
+            auto holds = lua_->EvaluateGuard(ChunkOf(*a.conditions[i]), ctx_, Env());
+            if (!holds.ok()) return holds.status();
+            if (!*holds) continue;
+          }
+          return ExecuteActions(a.blocks[i]);
+        }
+        return Status::Ok();
+      case ActionSpec::Kind::kForeach: {
+        auto array = lua_->Evaluate(ChunkOf(a.code), ctx_, Env());
+        if (!array.ok()) return array.status();
+        if (!array->is_array()) {
+          return Status::InvalidArgument(a.location.ToString() + ": foreach.array must be a list, got " +
+                                         (array->is_object() && array->empty() ? std::string("{}")
+                                                                               : array->dump()));
+        }
+        std::int64_t position = 0;
+        for (const Json& item : *array) {  // a copy: the body may change the list it walks
+          NURT_RETURN_IF_ERROR(AssignPath(&ctx_, a.item, item).WithContext(a.location.ToString()));
+          if (!a.index.empty()) {
+            NURT_RETURN_IF_ERROR(AssignPath(&ctx_, a.index, ++position).WithContext(a.location.ToString()));
+          }
+          NURT_RETURN_IF_ERROR(ExecuteActions(a.nested));
+        }
+        return Status::Ok();
+      }
     }
     return Status::Internal("unknown action kind");
+  }
+
+  Status ExecuteSend(const ActionSpec& a) {
+    auto data = EvaluateFields(a.data_fields, a.data_is_map, a.data, a.location);
+    if (!data.ok()) return data.status();
+    Effect fx;
+    fx.kind = Effect::Kind::kSend;
+    fx.name = a.event;
+    if (a.event_expr) {
+      auto name = lua_->Evaluate(ChunkOf(*a.event_expr), ctx_, Env());
+      if (!name.ok()) return name.status();
+      if (!name->is_string() || name->get<std::string>().empty()) {
+        return Status::InvalidArgument(a.location.ToString() + ": send.event_expr must give an event name, got " +
+                                       name->dump());
+      }
+      fx.name = name->get<std::string>();
+    }
+    fx.to = options_.instance_id;
+    bool internal = false;
+    if (a.to) {
+      auto to = EvaluateText(*a.to, a.location, "send.to");
+      if (!to.ok()) return to.status();
+      // SCXML's target forms: "#_internal" raises the event here; "#_scxml_<id>" is the instance <id>.
+      static const std::string kScxmlPrefix = "#_scxml_";
+      if (*to == "#_internal") {
+        internal = true;
+      } else if (to->rfind(kScxmlPrefix, 0) == 0) {
+        fx.to = to->substr(kScxmlPrefix.size());
+      } else {
+        fx.to = *to;
+      }
+    }
+    if (a.delay) {
+      auto d = Evaluate(*a.delay, a.location);
+      if (!d.ok()) return d.status();
+      auto ms = DelayMillis(*d);
+      if (!ms.ok()) return ms.status().WithContext(a.location.ToString());
+      fx.delay_ms = *ms;
+    }
+    if (fx.delay_ms > 0 && (internal || fx.to != options_.instance_id)) {
+      return Status::InvalidArgument(a.location.ToString() +
+                                     ": a delayed send goes to this instance only (it is a timer of its own); "
+                                     "send to '" + fx.to + "' without a delay");
+    }
+    fx.key = DefaultKey("send");
+    if (a.send_id) {
+      auto id = EvaluateText(*a.send_id, a.location, "send.id");
+      if (!id.ok()) return id.status();
+      fx.send_id = *id;
+    } else if (!a.id_location.empty()) {
+      fx.send_id = fx.key;  // generated, and stored where the designer asked
+    }  // else: no id (SCXML: the event's sendid is blank), so nothing can cancel it
+    if (!a.id_location.empty()) {
+      NURT_RETURN_IF_ERROR(AssignPath(&ctx_, a.id_location, fx.send_id).WithContext(a.location.ToString()));
+    }
+    fx.data = std::move(data).value();
+    if (internal) {
+      Raise(fx.name, std::move(fx.data));
+      return Status::Ok();
+    }
+    result_.effects.push_back(std::move(fx));
+    return Status::Ok();
+  }
+
+  // Runs actions in order; the first failure stops them and is returned.
+  Status ExecuteActions(const std::vector<ActionSpec>& actions) {
+    for (const auto& a : actions) NURT_RETURN_IF_ERROR(ExecuteAction(a));
+    return Status::Ok();
   }
 
   // Runs a block of actions; the first failure skips the rest of the block (SCXML 4.9).
@@ -734,6 +969,9 @@ class MacroStep {
   Json current_event_;
   std::string current_actor_;
   std::deque<Event> internal_queue_;
+  Json history_ = Json::object();
+  // Parent state -> actions of the history default transition that entered it (run after its entry).
+  std::map<StateIndex, const std::vector<ActionSpec>*> default_history_actions_;
   StepResult result_;
   Status fatal_;
   int effect_ordinal_ = 0;
@@ -749,6 +987,7 @@ Json Snapshot::ToJson(const Definition& definition) const {
               {"done", done},
               {"output", output}};
   if (!failure.is_null()) out["failure"] = failure;
+  if (history.is_object() && !history.empty()) out["history"] = history;
   return out;
 }
 
@@ -772,6 +1011,7 @@ Result<Snapshot> Snapshot::FromJson(const Definition& definition, const Json& js
   s.done = json.value("done", false);
   s.output = json.contains("output") ? json["output"] : Json();
   s.failure = json.contains("failure") ? json["failure"] : Json();
+  s.history = json.contains("history") ? json["history"] : Json::object();
   return s;
 }
 

@@ -454,6 +454,15 @@ int DoCall(lua_State* L) {
   lua_setfield(L, -2, "payload");
   PushOptional(L, call->event_actor, read_only, "event.actor");
   lua_setfield(L, -2, "actor");
+  // SCXML's _event fields, present when the interpreter set them (interp::Event).
+  if (call->env->event != nullptr && call->env->event->is_object()) {
+    for (const char* key : {"type", "sendid", "origin", "origintype", "invokeid"}) {
+      auto it = call->env->event->find(key);
+      if (it == call->env->event->end()) continue;
+      PushOptional(L, &*it, read_only, key);
+      lua_setfield(L, -2, key);
+    }
+  }
   if (read_only) bridge::WrapInProxy(L, bridge::ProxyKind::kData);
   lua_setfield(L, env, "event");
 

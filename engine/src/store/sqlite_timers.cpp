@@ -20,7 +20,7 @@ namespace {
 constexpr const char* kInsertTimer =
     "INSERT INTO timers (org_id, id, instance_id, machine, state, timer_index, kind, event, description, "
     "due_at, armed_at, armed_by_sequence, status, finished_at, lateness_ms, finished_by_sequence, detail) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 'armed', NULL, 0, 0, '')";
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 'armed', NULL, 0, 0, ?13)";
 constexpr const char* kFireTimer =
     "UPDATE timers SET status = 'fired', finished_at = ?3, lateness_ms = ?4, finished_by_sequence = ?5 "
     "WHERE org_id = ?1 AND id = ?2 AND instance_id = ?6 AND status = 'armed'";
@@ -105,6 +105,7 @@ Status SqliteStore::ApplyTimersLocked(Connection* w, const CommitRequest& r) {
     q.Bind(1, t.org_id).Bind(2, t.id).Bind(3, t.instance_id).Bind(4, t.machine).Bind(5, t.state);
     q.Bind(6, static_cast<std::int64_t>(t.index)).Bind(7, t.kind).Bind(8, t.event).Bind(9, t.description);
     q.Bind(10, ToUnixMillis(t.due_at)).Bind(11, ToUnixMillis(t.armed_at)).Bind(12, t.armed_by_sequence);
+    q.Bind(13, t.detail);  // a `send` timer's payload while armed (docs/store.md "timers")
     const int rc = q.Step();
     if (rc == SQLITE_CONSTRAINT_UNIQUE) {
       return Status::AlreadyExists(TimerName(t.org_id, t.id) + " is already armed; every timer needs a new id");

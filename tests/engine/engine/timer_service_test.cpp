@@ -358,5 +358,57 @@ TEST_F(TimerServiceTest, ReplayingTheLogReproducesTheSnapshotIncludingTimerFirin
   EXPECT_EQ(*replayed, engine_->Show(kOrg, id)->record.snapshot);
 }
 
+
+// A `send` with a delay (docs/dsl.md "SCXML executable content") is a durable timer of the instance:
+// armed in the commit that runs the action, fired with the data it was sent with, cancelled by `cancel`
+// with its id (even in the same step, where it is then never armed).
+constexpr const char* kPinger = R"(apiVersion: nurt/v1
+kind: Machine
+name: pinger
+version: 1
+states:
+  waiting:
+    entry:
+      - send: { event: ping, data: { n: 7 }, delay: "'PT10M'", id: "'p1'" }
+      - send: { event: late, delay: "'PT20M'", id: "'p2'" }
+      - send: { event: late, delay: "'PT5M'", id: "'p3'" }
+      - cancel: { id: "'p3'" }
+    on:
+      ping: { target: pinged, actions: [ { assign: { n: "event.data.n" } }, { cancel: { id: "'p2'" } } ] }
+      late: failed
+  pinged: {}
+  failed: {}
+)";
+
+TEST_F(TimerServiceTest, DelayedSendsAreInstanceTimersThatCancelFinds) {
+  auto def = dsl::LoadMachineText(kPinger, "pinger.yaml");
+  ASSERT_NE(def.definition, nullptr) << (def.diagnostics.empty() ? "" : def.diagnostics.front().ToString());
+  ASSERT_TRUE(engine_->Publish(kOrg, *def.definition).ok());
+  StartRequest req;
+  req.org_id = kOrg;
+  req.machine = "pinger";
+  auto started = engine_->Start(req);
+  ASSERT_TRUE(started.ok()) << started.status();
+  const std::string id = started->instance_id;
+  auto armed = Timers(id, "armed");
+  ASSERT_EQ(armed.size(), 2u) << "p3 was cancelled in the step that sent it";
+  EXPECT_EQ(armed[0].kind, "send");
+  EXPECT_EQ(armed[0].event, "ping");
+  EXPECT_EQ(armed[0].due_at, At("2026-03-27T09:10:00Z"));
+  EXPECT_EQ(armed[0].description, "send p1 after PT10M");
+
+  EXPECT_EQ(Advance(minutes(9)), 0);
+  EXPECT_EQ(Advance(minutes(1)), 1);
+  EXPECT_EQ(State(id), std::vector<std::string>{"pinged"});
+  auto shown = engine_->Show(kOrg, id);
+  ASSERT_TRUE(shown.ok());
+  EXPECT_EQ(shown->record.snapshot["context"]["n"], 7) << "the event carries the data it was sent with";
+  auto cancelled = Timers(id, "cancelled");
+  ASSERT_EQ(cancelled.size(), 1u);
+  EXPECT_EQ(cancelled[0].event, "late");
+  EXPECT_EQ(Advance(minutes(30)), 0);
+  EXPECT_EQ(State(id), std::vector<std::string>{"pinged"});
+}
+
 }  // namespace
 }  // namespace nurt::engine

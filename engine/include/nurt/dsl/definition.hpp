@@ -61,6 +61,12 @@ struct ActionSpec {
     kNotify,  // a notification: an outbox item "nurt.notify" (docs/notifications.md), rendered at send time
     kCall,    // an adapter call: an outbox item of kind `adapter` (docs/effects.md), answered by the
               // event `<step>.done` (output) or `<step>.failed` (a typed error)
+    kSend,    // an event through the instance's external queue (SCXML <send>), optionally delayed, with an id
+    kCancel,  // cancel a delayed `send` of this instance by its id (SCXML <cancel>)
+    kLog,     // a log line: `label: value` (SCXML <log>)
+    kIf,      // the first branch whose condition holds runs (SCXML <if>/<elseif>/<else>)
+    kForeach, // runs `nested` once per item of a Lua array (SCXML <foreach>)
+    kBlock,   // runs `nested`; a failure raises error.execution and skips only the rest of the block
   };
   Kind kind = Kind::kLua;
   SourceLocation location;
@@ -97,6 +103,24 @@ struct ActionSpec {
   std::string adapter;
   std::string step;
   Json retry;
+  // kSend: `event`, `data`/`data_fields`, `to` as for kEmit (no `to`: this instance, through its external
+  // queue, i.e. after the current macrostep); `delay` evaluates to milliseconds or a duration text
+  // ("PT1.5S", "1.5s", "200ms"); `send_id` names the send for kCancel (default: generated); `id_location`
+  // (a ctx path, "" = none) receives the id. kCancel: `send_id` is the id to cancel.
+  std::optional<ValueSpec> delay;
+  std::optional<ValueSpec> send_id;
+  std::string id_location;
+  std::optional<LuaCode> event_expr;  // kSend: the event name computed at run time (instead of `event`)
+  // kLog: `label` (text) and the value in `data` (optional).
+  std::string label;
+  // kIf: `conditions[i]` guards `blocks[i]`; a missing condition (the `else`) always holds.
+  std::vector<std::optional<LuaCode>> conditions;
+  std::vector<std::vector<ActionSpec>> blocks;
+  // kForeach: `code` is the array expression; each item is assigned to ctx path `item` (and its 1-based
+  // position to `index`, when given) before `nested` runs. kBlock: `nested` are the block's actions.
+  std::string item;
+  std::string index;
+  std::vector<ActionSpec> nested;
 };
 
 // A delay as written in `after:`, `at: … offset:` and `sla:`: elapsed time ("PT4H", "P3D") or working
@@ -144,7 +168,11 @@ struct TransitionSpec {
   SourceLocation location;
 };
 
-enum class StateKind { kAtomic, kCompound, kParallel, kFinal };
+// kHistory: an SCXML history pseudo-state. It is never active: a transition targeting it enters the
+// configuration its parent had when it was last left (shallow: the parent's active children; deep: the
+// active atomic descendants), or, the first time, the targets of its default transition
+// (StateSpec::transitions[0], eventless, never selected as such).
+enum class StateKind { kAtomic, kCompound, kParallel, kFinal, kHistory };
 
 // The roles a task can be assigned to (`assignee: {role: …}`) and an API key can carry, in this order.
 // One constant list for the DSL, the store and the auth code.
@@ -207,6 +235,7 @@ struct StateSpec {
   // `after:`, `at:` and `sla:` (including the task's `sla:`), in written order. A timer that takes a
   // transition raises a synthetic event (TimerEventName) that one of this state's `transitions` handles.
   std::vector<TimerSpec> timers;
+  bool deep_history = false;          // kHistory: `history: deep`
   SourceLocation location;            // where the state's key is written
 };
 
@@ -221,6 +250,15 @@ struct Definition {
   std::string description;
   Json initial_context = Json::object();  // `context.initial`
   std::optional<Json> context_schema;     // `context.schema` (JSON Schema draft 7 subset: see docs/dsl.md)
+  // `data:` — fields of the instance data computed at start, in written order, before the first state is
+  // entered (SCXML early binding); each value follows docs/dsl.md "Values" and may use earlier fields.
+  std::vector<std::pair<std::string, ValueSpec>> data;
+  // `init:` — actions run once at start, after `data:` and before the first state is entered (SCXML's
+  // top-level <script>). A failure raises error.execution, like any block.
+  std::vector<ActionSpec> init;
+  // `errors: ignore` — an error.* event no active state handles is dropped (SCXML) instead of rejecting
+  // the whole event (the default, `errors: reject`).
+  bool ignore_unhandled_errors = false;
   std::vector<StateSpec> states;          // [0] = root
   std::string source_file;                // path as given to the loader
   std::string source_text;                // the YAML exactly as loaded (stored with each version)

@@ -34,8 +34,12 @@ struct Snapshot {
   // {"event", "data", "actor", "error", "sequence"} (docs/dsl.md "Admin overrides"). Null otherwise.
   // A step never carries it over: whatever moves the instance on (retry, force, skip) clears it.
   Json failure;
+  // History states' stored configurations: {"<history id>": ["<state id>", …]} (SCXML history value).
+  // Empty until a state with a history child is left.
+  Json history = Json::object();
 
-  // {"configuration":[ids], "context":{}, "done":false, "output":null} plus "failure" when set.
+  // {"configuration":[ids], "context":{}, "done":false, "output":null} plus "failure" and "history"
+  // when set.
   Json ToJson(const dsl::Definition& definition) const;
   // InvalidArgument/DataLoss when the JSON names states the definition does not have.
   static Result<Snapshot> FromJson(const dsl::Definition& definition, const Json& json);
@@ -47,17 +51,31 @@ struct Event {
   std::string name;
   Json data = Json::object();
   std::string actor;
+  // SCXML's _event fields, seen in Lua as event.type, event.sendid, event.origin, event.origintype and
+  // event.invokeid. `type` is "external" for events given to Start/Step; the interpreter sets "internal"
+  // for raised events and "platform" for done.* and error.* events it generates.
+  std::string type = "external";
+  std::string send_id;
+  std::string origin;
+  std::string origin_type;
+  std::string invoke_id;
 };
 
-// Work for after the commit: `emit … to:` (kSend), `spawn` (kSpawn) and `notify` (kNotify).
+// Work for after the commit: `emit … to:` and `send` (kSend), `spawn` (kSpawn), `notify` (kNotify) and
+// `cancel` (kCancel).
 struct Effect {
-  enum class Kind { kSend, kSpawn, kNotify, kCall };
+  enum class Kind { kSend, kSpawn, kNotify, kCall, kCancel };
   Kind kind = Kind::kSend;
   std::string name;  // event name (send), machine name (spawn), channel name (notify), adapter (call)
   std::string to;    // send: target instance id; spawn: requested child id ("" = generate)
   std::string key;   // idempotency key, stable across replays
   Json data;         // notify: {"channel", "to" (when given), "subject", "body"} — templates, not rendered;
                      // call: {"step", "input", "retry"} (retry null = the adapter's default policy)
+  // kSend from a `send` action: deliver `delay_ms` after the event's time (0 = as soon as committed);
+  // `send_id` names it for a later kCancel (whose only field it is). `to` is the instance's own id when
+  // the action gave none (SCXML: the session's external queue).
+  std::int64_t delay_ms = 0;
+  std::string send_id;
 };
 
 struct StepResult {

@@ -2,31 +2,28 @@
 
 #include <algorithm>
 #include <chrono>
-#include <filesystem>
 
 #include "nurt/core/json.hpp"
+#include "nurt/env/clock.hpp"
+#include "nurt/env/file_system.hpp"
 #include "nurt/scenario/scenario.hpp"
 
 namespace nurt::cli {
 namespace {
 
-namespace fs = std::filesystem;
-
 // The scenario files named or found (recursively) under the given paths, sorted, without duplicates.
 std::vector<std::string> ScenarioFiles(const std::vector<std::string>& paths, std::vector<std::string>* missing) {
+  env::FileSystem* fs = env::LocalFileSystem();
   std::vector<std::string> files;
   for (const auto& p : paths) {
-    std::error_code ec;
-    if (fs::is_regular_file(p, ec)) {
-      files.push_back(p);
-    } else if (fs::is_directory(p, ec)) {
-      for (auto it = fs::recursive_directory_iterator(p, ec); !ec && it != fs::recursive_directory_iterator();
-           it.increment(ec)) {
-        const std::string ext = it->path().extension().string();
-        if ((ext == ".yaml" || ext == ".yml") && scenario::IsScenarioFile(it->path().string())) {
-          files.push_back(it->path().string());
-        }
+    if (fs->IsDirectory(p)) {
+      auto listed = fs->ListFiles(p, {".yaml", ".yml"});
+      if (!listed.ok()) continue;
+      for (const auto& f : *listed) {
+        if (scenario::IsScenarioFile(f)) files.push_back(f);
       }
+    } else if (fs->ReadFile(p).ok()) {
+      files.push_back(p);
     } else {
       missing->push_back(p);
     }
@@ -60,7 +57,7 @@ int RunTestCommand(const std::vector<std::string>& paths, bool json, std::ostrea
   int failed = 0;
   Json report = Json::array();
   for (const auto& file : files) {
-    const auto started = std::chrono::steady_clock::now();
+    const TimePoint started = env::SystemClock()->Now();
     auto loaded = scenario::LoadScenarioFile(file);
     if (!loaded.scenario) {
       ++failed;
@@ -75,8 +72,7 @@ int RunTestCommand(const std::vector<std::string>& paths, bool json, std::ostrea
       continue;
     }
     const scenario::RunResult result = scenario::RunScenario(*loaded.scenario);
-    const auto ms =
-        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
+    const auto ms = (env::SystemClock()->Now() - started).count();
     if (json) {
       Json failures = Json::array();
       for (const auto& f : result.failures) {

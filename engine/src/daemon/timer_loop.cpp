@@ -33,7 +33,7 @@ void TimerLoop::Stop() {
 }
 
 void TimerLoop::Run() {
-  auto last_refresh = std::chrono::steady_clock::now();
+  TimePoint last_refresh = clock_->Now();
   for (;;) {
     const int fired = timers_->FireDue();
     if (fired > 0 && after_fire_) after_fire_();
@@ -48,8 +48,8 @@ void TimerLoop::Run() {
       woken_ = false;
       if (stopping_) return;
     }
-    if (std::chrono::steady_clock::now() - last_refresh >= refresh_) {
-      last_refresh = std::chrono::steady_clock::now();
+    if (clock_->Now() - last_refresh >= refresh_) {
+      last_refresh = clock_->Now();
       Status st = timers_->Refresh();
       if (!st.ok()) {
         logger_->Log(server::LogLevel::kWarn, "timers: reading newly armed timers failed",

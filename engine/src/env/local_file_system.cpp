@@ -1,3 +1,4 @@
+#include <stdlib.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -113,6 +114,22 @@ class LocalFs final : public FileSystem {
       ::close(dfd);
     }
     return Status::Ok();
+  }
+
+  Result<std::string> MakeScratchDirectory(const std::string& prefix) override {
+    std::error_code ec;
+    const fs::path base = fs::temp_directory_path(ec);
+    if (ec) return Status::Unavailable("no temporary folder: " + ec.message());
+    std::string pattern = (base / (prefix + "XXXXXX")).string();
+    if (mkdtemp(pattern.data()) == nullptr) {
+      return Status::Unavailable("cannot create a folder under " + base.string() + ": " + std::strerror(errno));
+    }
+    return pattern;
+  }
+
+  void RemoveTree(const std::string& path) override {
+    std::error_code ec;
+    fs::remove_all(path, ec);
   }
 };
 

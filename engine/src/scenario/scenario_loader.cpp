@@ -3,19 +3,18 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
-#include <filesystem>
 #include <fstream>
 #include <sstream>
 
 #include "dsl/yaml_walker.hpp"
 #include "nurt/core/duration.hpp"
 #include "nurt/core/suggest.hpp"
+#include "nurt/env/file_system.hpp"
 #include "nurt/scenario/scenario.hpp"
 
 namespace nurt::scenario {
 namespace {
 
-namespace fs = std::filesystem;
 using dsl::internal::SourceText;
 
 const std::vector<std::string> kTopKeys = {"apiVersion", "kind",      "name",     "description", "machines",
@@ -34,6 +33,20 @@ std::optional<std::string> ReadFile(const std::string& path) {
   std::ostringstream s;
   s << in.rdbuf();
   return s.str();
+}
+
+// The folder part of a path ("." for a bare file name).
+std::string FolderOf(const std::string& path) {
+  const auto slash = path.rfind('/');
+  return slash == std::string::npos ? "." : path.substr(0, slash == 0 ? 1 : slash);
+}
+
+// "a/b/lead.scenario.yaml" -> "lead.scenario".
+std::string StemOf(const std::string& path) {
+  const auto slash = path.rfind('/');
+  std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
+  const auto dot = name.rfind('.');
+  return dot == std::string::npos || dot == 0 ? name : name.substr(0, dot);
 }
 
 bool HasKind(const std::string& path, const char* kind) {
@@ -89,13 +102,13 @@ class Loader {
           continue;
         }
         for (const auto& m : v) {
-          const fs::path p = fs::path(file_).parent_path() / (m.IsScalar() ? m.Scalar() : "");
-          if (!m.IsScalar() || !fs::is_regular_file(p)) {
+          const std::string p = FolderOf(file_) + "/" + (m.IsScalar() ? m.Scalar() : "");
+          if (!m.IsScalar() || env::LocalFileSystem()->IsDirectory(p) || !env::LocalFileSystem()->ReadFile(p).ok()) {
             Error(At(m), "bad-value", "file '" + (m.IsScalar() ? m.Scalar() : "?") + "' does not exist (looked at " +
-                                          p.string() + ")");
+                                          p + ")");
             continue;
           }
-          out->push_back(p.lexically_normal().string());
+          out->push_back(p);
         }
       } else if (key == "start_at") {
         auto t = ParseIso8601(v.IsScalar() ? v.Scalar() : "");
@@ -116,13 +129,13 @@ class Loader {
       }
     }
     if (!has_steps) Error({file_, 1, 1}, "missing-key", "the scenario has no 'steps'");
-    if (sc.name.empty()) sc.name = fs::path(file_).stem().string();
+    if (sc.name.empty()) sc.name = StemOf(file_);
     if (!explicit_files) {
-      std::error_code ec;
-      for (const auto& entry : fs::directory_iterator(fs::path(file_).parent_path(), ec)) {
-        const std::string ext = entry.path().extension().string();
-        if (ext != ".yaml" && ext != ".yml") continue;
-        const std::string path = entry.path().string();
+      // The documents in the scenario's own folder (not in folders below it).
+      const std::string folder = FolderOf(file_);
+      auto listed = env::LocalFileSystem()->ListFiles(folder, {".yaml", ".yml"});
+      for (const std::string& path : listed.ok() ? *listed : std::vector<std::string>()) {
+        if (FolderOf(path) != folder) continue;
         if (HasKind(path, "Machine")) sc.machine_files.push_back(path);
         if (HasKind(path, "Rules")) sc.rule_files.push_back(path);
         if (HasKind(path, "Schedule")) sc.schedule_files.push_back(path);

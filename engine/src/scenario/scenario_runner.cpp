@@ -2,11 +2,9 @@
 // timer service on a virtual clock, the scenario's machines published, then each step in order.
 
 #include <date/tz.h>
-#include <stdlib.h>
 
 #include <algorithm>
 #include <atomic>
-#include <filesystem>
 #include <map>
 #include <set>
 #include <sstream>
@@ -15,6 +13,7 @@
 #include "nurt/dsl/loader.hpp"
 #include "nurt/engine/engine.hpp"
 #include "nurt/engine/timer_service.hpp"
+#include "nurt/env/file_system.hpp"
 #include "nurt/dsl/rules.hpp"
 #include "nurt/dsl/schedule.hpp"
 #include "nurt/notify/template.hpp"
@@ -26,7 +25,6 @@
 namespace nurt::scenario {
 namespace {
 
-namespace fs = std::filesystem;
 
 constexpr const char* kOrg = "scenario";
 constexpr const char* kDefaultActor = "scenario";
@@ -45,17 +43,22 @@ class VirtualClock final : public env::Clock {
 class ScratchDir {
  public:
   ScratchDir() {
-    std::string pattern = (fs::temp_directory_path() / "nurt-scenario-XXXXXX").string();
-    if (mkdtemp(pattern.data()) != nullptr) path_ = pattern;
+    auto made = env::LocalFileSystem()->MakeScratchDirectory("nurt-scenario-");
+    if (made.ok()) {
+      path_ = *made;
+    } else {
+      error_ = made.status().message();
+    }
   }
   ~ScratchDir() {
-    std::error_code ec;
-    if (!path_.empty()) fs::remove_all(path_, ec);
+    if (!path_.empty()) env::LocalFileSystem()->RemoveTree(path_);
   }
   const std::string& path() const { return path_; }
+  const std::string& error() const { return error_; }
 
  private:
   std::string path_;
+  std::string error_;
 };
 
 std::string Text(const Json& j) { return j.is_string() ? j.get<std::string>() : j.dump(); }
@@ -134,7 +137,7 @@ class Runner {
 
   std::optional<Failure> Setup() {
     const dsl::SourceLocation top{sc_.file, 1, 1};
-    if (dir_.path().empty()) return Fail(top, "cannot create a scratch folder under " + fs::temp_directory_path().string());
+    if (dir_.path().empty()) return Fail(top, "no scratch folder for the scenario's store: " + dir_.error());
     store::SqliteOptions so;
     so.path = dir_.path() + "/scenario.db";
     so.fsync_on_commit = false;  // a throwaway store: durability is not what a scenario checks

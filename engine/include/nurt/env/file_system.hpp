@@ -27,6 +27,11 @@ class FileSystem {
   // (the caller reads it instead); Unavailable when it cannot be written (the message names the path).
   virtual Status CreateFileExclusive(const std::string& path, const std::string& contents,
                                      int mode) = 0;
+  // A new, empty, private folder under the system's temporary folder, named `prefix` + a random suffix
+  // (scenario runs keep their throwaway store there). Unavailable when it cannot be created.
+  virtual Result<std::string> MakeScratchDirectory(const std::string& prefix) = 0;
+  // Removes `path` and everything below it; missing is fine.
+  virtual void RemoveTree(const std::string& path) = 0;
 };
 
 // The local disk. Never null; lives for the whole process.

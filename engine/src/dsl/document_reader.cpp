@@ -267,4 +267,22 @@ void DocumentReader::ParseTaskForm(const Entry& e, const std::string& where, Tas
   }
 }
 
+bool DocumentReader::ReadTaskDecision(const Entry& d, const std::string& what, TaskSpec* task) {
+  if (!std::regex_match(d.key, IdentifierPattern())) {
+    diag_.Error(d.key_at, "bad-value",
+                "decision " + Quote(d.key) + " in " + what +
+                    " must start with a letter or '_' and use only letters, digits and '_'");
+  }
+  std::string event;
+  if (!ReadText(d, "the event of decision " + Quote(d.key) + " in " + what, &event)) return false;
+  if (!std::regex_match(event, EventNamePattern())) {
+    diag_.Error(ValueAt(d), "bad-value",
+                "event " + Quote(event) + " of decision " + Quote(d.key) + " in " + what +
+                    " is not an event name (dot-separated words, e.g. offer.approved)");
+    return false;
+  }
+  task->decisions.emplace_back(d.key, event);
+  return true;
+}
+
 }  // namespace nurt::dsl::internal

@@ -54,6 +54,8 @@ class DocumentReader {
   // A task's `assignee` ({role} or {user}) and `form` (fields), into `task` (docs/dsl.md "Human tasks").
   void ParseTaskAssignee(const Entry& e, const std::string& where, TaskSpec* task);
   void ParseTaskForm(const Entry& e, const std::string& where, TaskSpec* task);
+  // One `decisions:` entry (decision -> event) appended to `task`; false (reported) when it is unusable.
+  bool ReadTaskDecision(const Entry& d, const std::string& what, TaskSpec* task);
 
   // The text as ONE YAML document. A syntax error (nullopt) or a second document is reported as
   // yaml-syntax; `one_document` ends the second-document message ("a rules file holds one document").

@@ -522,21 +522,8 @@ void Loader::ParseTaskDecisions(const Entry& e, StateIndex s, const std::string&
     return;
   }
   for (const Entry& d : entries) {
-    if (!std::regex_match(d.key, IdentifierPattern())) {
-      diag_.Error(d.key_at, "bad-value",
-                  "decision " + Quote(d.key) + " in " + what +
-                      " must start with a letter or '_' and use only letters, digits and '_'");
-    }
-    std::string event;
-    if (!ReadText(d, "the event of decision " + Quote(d.key) + " in " + what, &event)) continue;
-    if (!std::regex_match(event, EventNamePattern())) {
-      diag_.Error(ValueAt(d), "bad-value",
-                  "event " + Quote(event) + " of decision " + Quote(d.key) + " in " + what +
-                      " is not an event name (dot-separated words, e.g. offer.approved)");
-      continue;
-    }
-    task->decisions.emplace_back(d.key, event);
-    model_.decisions.push_back(DecisionRef{s, d.key, event, ValueAt(d)});
+    if (!ReadTaskDecision(d, what, task)) continue;
+    model_.decisions.push_back(DecisionRef{s, d.key, task->decisions.back().second, ValueAt(d)});
   }
 }
 

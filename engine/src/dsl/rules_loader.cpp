@@ -678,20 +678,7 @@ void RulesLoader::ParseTask(const Entry& e, const std::string& where, TaskSpec* 
         continue;
       }
       for (const Entry& d : Entries(x.value)) {
-        if (!std::regex_match(d.key, IdentifierPattern())) {
-          diag_.Error(d.key_at, "bad-value",
-                      "decision " + Quote(d.key) + " in " + what +
-                          " must start with a letter or '_' and use only letters, digits and '_'");
-        }
-        std::string event;
-        if (!ReadText(d, "the event of decision " + Quote(d.key) + " in " + what, &event)) continue;
-        if (!std::regex_match(event, EventNamePattern())) {
-          diag_.Error(ValueAt(d), "bad-value",
-                      "event " + Quote(event) + " of decision " + Quote(d.key) + " in " + what +
-                          " is not an event name (dot-separated words, e.g. reminder.handled)");
-          continue;
-        }
-        task->decisions.emplace_back(d.key, event);
+        ReadTaskDecision(d, what, task);
       }
     } else {
       UnknownKey(x, what, kTaskKeys);

@@ -49,12 +49,13 @@ std::string StemOf(const std::string& path) {
   return dot == std::string::npos || dot == 0 ? name : name.substr(0, dot);
 }
 
-bool HasKind(const std::string& path, const char* kind) {
+// The document's top-level `kind:` ("" when the file is not a YAML map with one).
+std::string KindOf(const std::string& path) {
   try {
     YAML::Node n = YAML::LoadFile(path);
-    return n.IsMap() && n["kind"] && n["kind"].IsScalar() && n["kind"].Scalar() == kind;
+    return n.IsMap() && n["kind"] && n["kind"].IsScalar() ? n["kind"].Scalar() : "";
   } catch (const std::exception&) {
-    return false;
+    return "";
   }
 }
 
@@ -136,9 +137,10 @@ class Loader {
       auto listed = env::LocalFileSystem()->ListFiles(folder, {".yaml", ".yml"});
       for (const std::string& path : listed.ok() ? *listed : std::vector<std::string>()) {
         if (FolderOf(path) != folder) continue;
-        if (HasKind(path, "Machine")) sc.machine_files.push_back(path);
-        if (HasKind(path, "Rules")) sc.rule_files.push_back(path);
-        if (HasKind(path, "Schedule")) sc.schedule_files.push_back(path);
+        const std::string kind = KindOf(path);  // each file parsed once
+        if (kind == "Machine") sc.machine_files.push_back(path);
+        if (kind == "Rules") sc.rule_files.push_back(path);
+        if (kind == "Schedule") sc.schedule_files.push_back(path);
       }
       for (auto* files : {&sc.machine_files, &sc.rule_files, &sc.schedule_files}) std::sort(files->begin(), files->end());
     }
@@ -269,6 +271,6 @@ LoadResult LoadScenarioFile(const std::string& path) {
   return Loader(*text, path).Run(*text);
 }
 
-bool IsScenarioFile(const std::string& path) { return HasKind(path, "Scenario"); }
+bool IsScenarioFile(const std::string& path) { return KindOf(path) == "Scenario"; }
 
 }  // namespace nurt::scenario
